@@ -1,0 +1,189 @@
+# inbox-pipeline: `make` lists the targets. TARGET=local (default) deploys into
+# the local cloud on this machine; TARGET=aws into the AWS account of your
+# credentials.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+TARGET ?= local
+NAME_PREFIX ?= inbox-pipeline
+PYTHON ?= python3
+VENV ?= .venv
+LOCALCLOUD_PORT ?= 4566
+TEST_PORT ?= 4577
+PYTEST_ARGS ?=
+EXTRA_TF_VARS ?=
+# make test's stack fails fast: a poison message reaches the DLQ in ~25 s, not minutes.
+TEST_STACK_VARS ?= -var process_timeout_seconds=2 -var input_visibility_timeout_seconds=12 -var max_receive_count=2
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_VERSION ?= 3.3.30
+
+ifeq ($(TARGET),local)
+WORKSPACE ?= local
+else ifeq ($(TARGET),aws)
+WORKSPACE ?= aws
+else
+$(error TARGET must be local or aws, not '$(TARGET)')
+endif
+# make test deploys into its own workspace and leaves the one `terraform
+# output` reads alone.
+SELECT_WORKSPACE ?= yes
+
+VENV_PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
+ZIPS := build/process_input_queue.zip build/check_output_queue.zip
+STATE_FILE := terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
+DEPLOY_LOG := build/logs/deploy-$(WORKSPACE).log
+
+# Providers come from the machine's mirror when it has one, else the registry.
+export TF_CLI_CONFIG_FILE := $(CURDIR)/tf/$(if $(wildcard /opt/tf-plugins),mirror,registry).tfrc
+export TF_IN_AUTOMATION := 1
+export TF_INPUT := 0
+TF := terraform
+TFW := TF_WORKSPACE=$(WORKSPACE) terraform
+TF_VARS := -var name_prefix=$(NAME_PREFIX) $(EXTRA_TF_VARS)
+
+ifeq ($(TARGET),local)
+LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
+# The local target never uses a developer's real credentials.
+export AWS_ENDPOINT_URL := $(LOCAL_ENDPOINT)
+export AWS_ACCESS_KEY_ID := test
+export AWS_SECRET_ACCESS_KEY := test
+export AWS_DEFAULT_REGION := us-east-1
+export AWS_REGION := us-east-1
+unexport AWS_PROFILE AWS_SESSION_TOKEN
+export LOCALCLOUD_PORT
+export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
+TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var dlq_alarms_enabled=false -var sqs_batch_action_aliases=true
+endif
+
+LC := $(VENV_PY) -m localcloud
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [TARGET=local|aws]\n\n"} \
+		/^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV_STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=python3.x"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create the project virtualenv (tests, tools)
+
+.PHONY: build
+build: $(VENV_STAMP) ## Zip every function into build/ (byte-identical when unchanged)
+	$(VENV_PY) -m tools.build_functions
+
+.PHONY: fmt
+fmt: $(VENV_STAMP) ## Format Terraform and Python in place
+	$(TF) fmt -recursive
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix --select I .
+
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	@touch $@
+
+.PHONY: checkov
+checkov: $(CHECKOV_VENV)/.installed ## Scan the Terraform with checkov (own virtualenv; skips are inline with reasons)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework terraform -d . \
+		--skip-path .terraform --skip-path tests --skip-path .localcloud
+
+.PHONY: lint
+lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov
+	$(TF) fmt -check -recursive
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MAKE) checkov
+
+.PHONY: init
+init: ## terraform init (providers from the local mirror when present)
+	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
+	$(TFW) init -input=false -test-directory=tests/terraform >/dev/null
+
+.PHONY: validate
+validate: init ## terraform validate
+	$(TFW) validate
+
+.PHONY: test-unit
+test-unit: build ## Unit tests (handlers on moto, our tools), terraform test, the zip import check
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+	$(MAKE) init
+	$(TFW) test -test-directory=tests/terraform
+	$(LC) package-check $(ZIPS)
+
+.PHONY: test-integration
+test-integration: $(VENV_STAMP) ## Integration suite against the deployed stack (TARGET=local|aws)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration -m integration -n 4 $(PYTEST_ARGS)
+
+.PHONY: test
+test: ## All of it, as CI runs it: lint, unit and Terraform tests, then deploy into a fresh local cloud, run the live suites, destroy, stop it
+	$(MAKE) lint validate test-unit
+	$(MAKE) test-live
+
+.PHONY: test-live
+test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (TEST_PORT) and workspace
+	$(MAKE) live-cycle TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no \
+		EXTRA_TF_VARS="$(TEST_STACK_VARS)"
+
+.PHONY: live-cycle
+live-cycle:
+	$(LC) down >/dev/null
+	trap '$(MAKE) destroy >/dev/null || echo "warning: destroy failed"; $(LC) down' EXIT; \
+		$(MAKE) deploy && $(MAKE) test-integration
+
+.PHONY: up
+up: $(VENV_STAMP) ## Start the local cloud in the background (LOCALCLOUD_AUTH=false: no IAM enforcement)
+	$(LC) up
+
+.PHONY: down
+down: $(VENV_STAMP) ## Stop the local cloud and every process it started
+	$(LC) down
+
+.PHONY: status
+status: $(VENV_STAMP) ## Is the local cloud running and answering?
+	$(LC) status
+
+.PHONY: logs
+logs: $(VENV_STAMP) ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
+	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(FUNCTIONS))
+
+.PHONY: deploy
+deploy: $(VENV_STAMP) ## Build and apply the stack (local: starts the local cloud first), print curl commands
+ifeq ($(TARGET),local)
+	$(LC) up
+	$(LC) forget-stale-state --state-file $(STATE_FILE)
+endif
+	$(MAKE) build init
+ifeq ($(SELECT_WORKSPACE),yes)
+	@$(TF) workspace select -or-create $(WORKSPACE) >/dev/null
+endif
+	@mkdir -p $(dir $(DEPLOY_LOG))
+	@echo "terraform apply ($(TARGET), workspace $(WORKSPACE)); full log: $(DEPLOY_LOG)"
+	@$(TFW) apply -auto-approve -input=false -no-color $(TF_VARS) 2>&1 | tee $(DEPLOY_LOG) \
+		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
+		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
+	@api=$$($(TFW) output -raw api_url); \
+		echo; echo "api_url: $$api"; echo "Try it:"; \
+		echo "  curl -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
+		echo "  curl \"$$api/outbox?id=1\""
+
+.PHONY: plan
+plan: init ## Show what a deploy would change (exit 2 when something would)
+	$(TFW) plan -input=false -detailed-exitcode $(TF_VARS)
+
+.PHONY: destroy
+destroy: init ## Delete the deployed stack
+	$(TFW) destroy -auto-approve -input=false $(TF_VARS)
+
+.PHONY: clean
+clean: ## Remove build output and the local cloud's files (stops it first)
+	-$(LC) down
+	rm -rf build .localcloud

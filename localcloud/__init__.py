@@ -1,0 +1,1 @@
+"""Our thin layer over the local cloud (MiniStack): install, start/stop, runner, workarounds."""

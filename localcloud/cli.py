@@ -1,0 +1,74 @@
+"""python -m localcloud: the local cloud's commands, each failing with one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from localcloud import instance, logs, package_check, stale_state
+from localcloud.errors import LocalCloudError
+from localcloud.settings import Settings
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    current, started = instance.up(settings)
+    verb = "started" if started else "already running"
+    runner = f", Lambda runner pid {current.runner_pid}" if current.runner_pid else ""
+    print(
+        f"local cloud {verb} at {settings.endpoint} (pid {current.pid}{runner}, "
+        f"IAM enforcement {'on' if settings.auth else 'off'}, state persistence "
+        f"{'on' if settings.persist else 'off'}; log: {settings.log_file})"
+    )
+    return 0
+
+
+def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
+    if instance.down(settings):
+        print(f"local cloud on port {settings.port} stopped, with its Lambda workers")
+    else:
+        print(f"local cloud on port {settings.port} was not running")
+    return 0
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    current = instance.status(settings)
+    if not current.running:
+        print(f"local cloud on port {settings.port}: not running (make up starts it)")
+        return 3
+    health = "healthy" if current.healthy else "NOT answering"
+    runner = f"running (pid {current.runner_pid})" if current.runner_pid else "off"
+    print(
+        f"local cloud on port {settings.port}: running (pid {current.pid}), {health} at {settings.endpoint}\n"
+        f"  Lambda runner: {runner}\n  log: {settings.log_file}"
+    )
+    return 0 if current.healthy else 1
+
+
+COMMANDS: dict[str, tuple[Callable[[Settings, argparse.Namespace], int], str]] = {
+    "up": (cmd_up, "start the local cloud in the background (creates its virtualenv if missing)"),
+    "down": (cmd_down, "stop the local cloud and every process it started"),
+    "status": (cmd_status, "say whether the local cloud runs and answers"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localcloud", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text)
+    logs.add_parser(sub)
+    stale_state.add_parser(sub)
+    package_check.add_parser(sub)
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command in COMMANDS:
+            return COMMANDS[args.command][0](settings, args)
+        return args.run(settings, args)
+    except LocalCloudError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

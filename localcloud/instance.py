@@ -1,0 +1,57 @@
+"""The local cloud as one unit: MiniStack plus, when enabled, our Lambda runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from localcloud import ministack, runner_process
+from localcloud.environments import ensure_runtime_sdk, ensure_venv
+from localcloud.processes import read_pid
+from localcloud.settings import Settings
+
+
+@dataclass(frozen=True)
+class Status:
+    running: bool
+    pid: int | None
+    runner_pid: int | None
+    healthy: bool
+
+
+def status(settings: Settings) -> Status:
+    pid = read_pid(settings.pid_file)
+    return Status(
+        running=pid is not None,
+        pid=pid,
+        runner_pid=read_pid(settings.runner_pid_file),
+        healthy=pid is not None and ministack.health(settings) is not None,
+    )
+
+
+def up(settings: Settings) -> tuple[Status, bool]:
+    """Start what is not running; returns the status and whether anything started.
+
+    Interrupted half-way (Ctrl-C, an error), it stops what it had started.
+    """
+    current = status(settings)
+    if current.healthy and (current.runner_pid is not None or not settings.runner):
+        return current, False
+    venv_python = ensure_venv(settings)
+    try:
+        proxies = {}
+        if settings.runner:
+            ensure_runtime_sdk(settings)
+            proxies = runner_process.start(settings)
+        if not current.running:
+            ministack.start(settings, venv_python, proxies)
+    except BaseException:
+        down(settings)
+        raise
+    return status(settings), True
+
+
+def down(settings: Settings) -> bool:
+    """Stop the runner and MiniStack with all their workers; False if nothing ran."""
+    stopped_runner = runner_process.stop(settings)
+    stopped_server = ministack.stop(settings)
+    return stopped_runner or stopped_server

@@ -1,0 +1,48 @@
+"""python -m localcloud.runner: serve MiniStack's proxied invocations until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from localcloud.runner.catalog import Catalog
+from localcloud.runner.logship import LogShipper
+from localcloud.runner.server import Invoker, serve
+from localcloud.runner.workers import Pool
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--endpoint", required=True, help="the local cloud's endpoint URL")
+    parser.add_argument("--python", required=True, help="interpreter of the Lambda runtime's version")
+    parser.add_argument("--runtime", default="python3.12")
+    parser.add_argument("--runtime-sdk", type=Path, required=True)
+    parser.add_argument("--code-root", type=Path, required=True)
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--max-workers", type=int, default=16, help="cap per function without reserved concurrency")
+    args = parser.parse_args(argv)
+
+    args.code_root.mkdir(parents=True, exist_ok=True)
+    shipper = LogShipper(args.endpoint, args.region)
+    pool = Pool(args.python, args.runtime, args.runtime_sdk, args.region, args.endpoint, shipper, args.max_workers)
+    server = serve(args.port, Invoker(Catalog(args.endpoint, args.region, args.code_root), pool, shipper))
+
+    def stop(*_: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        pool.shutdown()
+        shipper.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""What the runner knows of each function: configuration, code and role credentials.
+
+Read from the local cloud's own Lambda API, so the Terraform stays the single
+source: a new deployment changes the RevisionId and the next invocation gets
+fresh workers, as on AWS after an update.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+CONFIG_TTL_SECONDS = 1.0
+CREDENTIAL_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class FunctionVersion:
+    """One deployed revision of a function: what a worker needs to start."""
+
+    name: str
+    arn: str
+    revision: str
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+    role_arn: str
+    code_dir: Path
+    environment: dict[str, str] = field(default_factory=dict)
+    reserved_concurrency: int | None = None
+
+
+class Catalog:
+    def __init__(self, endpoint: str, region: str, code_root: Path) -> None:
+        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
+        self.endpoint = endpoint
+        self.region = region
+        self.code_root = code_root
+        self.lambda_client: Any = session.client("lambda", endpoint_url=endpoint)
+        self.sts: Any = session.client("sts", endpoint_url=endpoint)
+        self.lock = threading.Lock()
+        self.versions: dict[str, tuple[float, FunctionVersion]] = {}
+        self.credentials: dict[str, dict[str, Any]] = {}
+
+    def function(self, name: str) -> FunctionVersion:
+        """The function's current revision, re-read at most once a second."""
+        with self.lock:
+            cached = self.versions.get(name)
+            if cached and time.monotonic() - cached[0] < CONFIG_TTL_SECONDS:
+                return cached[1]
+            response = self.lambda_client.get_function(FunctionName=name)
+            config = response["Configuration"]
+            version = FunctionVersion(
+                name=name,
+                arn=config["FunctionArn"],
+                revision=config["RevisionId"],
+                handler=config["Handler"],
+                timeout_seconds=int(config.get("Timeout", 3)),
+                memory_mb=int(config.get("MemorySize", 128)),
+                role_arn=config["Role"],
+                code_dir=self.extract(config["CodeSha256"], response["Code"]["Location"]),
+                environment=dict((config.get("Environment") or {}).get("Variables") or {}),
+                reserved_concurrency=(response.get("Concurrency") or {}).get("ReservedConcurrentExecutions"),
+            )
+            self.versions[name] = (time.monotonic(), version)
+            return version
+
+    def extract(self, code_sha: str, location: str) -> Path:
+        """Unpack the zip once per content hash, read-only like /var/task."""
+        target = self.code_root / code_sha.replace("/", "_").replace("+", "-").rstrip("=")
+        if not target.exists():
+            with urllib.request.urlopen(location, timeout=30) as response:
+                archive = zipfile.ZipFile(io.BytesIO(response.read()))
+            staging = target.with_name(target.name + ".partial")
+            archive.extractall(staging)
+            for path in staging.rglob("*"):
+                path.chmod(0o755 if path.is_dir() else 0o444)
+            staging.rename(target)
+        return target
+
+    def role_credentials(self, version: FunctionVersion) -> dict[str, Any]:
+        """Temporary credentials of the execution role, as Lambda gives a function."""
+        with self.lock:
+            cached = self.credentials.get(version.role_arn)
+            if cached and cached["Expiration"] - CREDENTIAL_MARGIN > datetime.now(UTC):
+                return cached
+            credentials = self.sts.assume_role(RoleArn=version.role_arn, RoleSessionName=version.name[:64])[
+                "Credentials"
+            ]
+            self.credentials[version.role_arn] = credentials
+            return credentials

@@ -1,0 +1,86 @@
+"""Start and stop our Lambda runner, and tell MiniStack where it listens.
+
+The runner is started before MiniStack, because MiniStack reads the proxy
+addresses (MINISTACK_LAMBDA_PROXY_<function>) from its environment at start.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+from localcloud.errors import LocalCloudError
+from localcloud.interpreter import find_python
+from localcloud.processes import descendants, port_in_use, read_pid, terminate, wait_until
+from localcloud.settings import REPO_ROOT, Settings
+
+START_TIMEOUT_SECONDS = 15
+
+
+def answering(settings: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{settings.runner_port}/", timeout=1):
+            return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def proxy_urls(settings: Settings) -> dict[str, str]:
+    return {name: f"http://127.0.0.1:{settings.runner_port}/functions/{name}" for name in settings.function_names}
+
+
+def start(settings: Settings) -> dict[str, str]:
+    """Start the runner if it is not running; returns the proxy address of each function."""
+    if not settings.function_names:
+        raise LocalCloudError("the runner needs the function names (LOCALCLOUD_FUNCTIONS); the Makefile sets them")
+    if read_pid(settings.runner_pid_file) is None:
+        if port_in_use(settings.runner_port):
+            raise LocalCloudError(
+                f"port {settings.runner_port} (the Lambda runner's, gateway port + 1) is in use "
+                f"by another program; choose another LOCALCLOUD_PORT"
+            )
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        with settings.runner_log_file.open("a") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "localcloud.runner",
+                    "--port",
+                    str(settings.runner_port),
+                    "--endpoint",
+                    settings.endpoint,
+                    "--python",
+                    find_python(settings.runtime_version),
+                    "--runtime",
+                    f"python{settings.runtime_version}",
+                    "--runtime-sdk",
+                    str(settings.runtime_sdk),
+                    "--code-root",
+                    str(settings.instance_dir / "code"),
+                ],
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        settings.runner_pid_file.write_text(str(process.pid))
+        if (
+            not wait_until(lambda: answering(settings) or process.poll() is not None, START_TIMEOUT_SECONDS)
+            or process.poll() is not None
+        ):
+            stop(settings)
+            raise LocalCloudError(f"the Lambda runner did not start (log: {settings.runner_log_file})")
+    return proxy_urls(settings)
+
+
+def stop(settings: Settings) -> bool:
+    pid = read_pid(settings.runner_pid_file)
+    settings.runner_pid_file.unlink(missing_ok=True)
+    if pid is None:
+        return False
+    terminate([pid, *descendants(pid)])
+    return True

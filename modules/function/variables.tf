@@ -1,0 +1,104 @@
+variable "name" {
+  description = "Name of the Lambda function; also names its role and its log group /aws/lambda/<name>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
+    error_message = "name must be 1-56 characters of letters, digits, '-' and '_' (the role adds a 7-character suffix within IAM's 64)."
+  }
+}
+
+variable "description" {
+  description = "What the function does, shown in the Lambda console."
+  type        = string
+  default     = ""
+}
+
+variable "filename" {
+  description = "Path of the deployment zip, built before Terraform runs (make build)."
+  type        = string
+}
+
+variable "handler" {
+  description = "Entry point as <module>.<function>, e.g. app.handler."
+  type        = string
+}
+
+variable "runtime" {
+  description = "Lambda runtime identifier."
+  type        = string
+  default     = "python3.12"
+}
+
+variable "memory_size" {
+  description = "Memory in MB (128-10240); CPU scales with it."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "timeout" {
+  description = "Seconds an invocation may run before Lambda stops it (1-900)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be between 1 and 900 seconds."
+  }
+}
+
+variable "environment" {
+  description = "Environment variables of the function. No secrets: they are visible to anyone who can read the function's configuration."
+  type        = map(string)
+  default     = {}
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrent executions reserved for (and capping) this function; null leaves it on the account's unreserved pool."
+  type        = number
+  default     = null
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing: Active samples and traces invocations, PassThrough only follows upstream decisions."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.tracing_mode)
+    error_message = "tracing_mode must be Active or PassThrough."
+  }
+}
+
+variable "policy_statements" {
+  description = "IAM statements the function needs beyond writing its own logs; name exact resource ARNs."
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+  }))
+  default = []
+}
+
+variable "sqs_batch_action_aliases" {
+  description = "Also grant sqs:<Action>Batch beside each granted sqs:SendMessage, sqs:DeleteMessage and sqs:ChangeMessageVisibility. AWS authorizes batch calls by the single-message action, so leave this false on AWS; the local cloud checks the batch name (docs/fidelity.md)."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps the function's logs (one of the values CloudWatch accepts, e.g. 1, 7, 14, 30, 90, 365)."
+  type        = number
+  default     = 14
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,29 @@
+output "id" {
+  description = "Id of the REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "stage_name" {
+  description = "Name of the deployed stage."
+  value       = aws_api_gateway_stage.this.stage_name
+}
+
+output "invoke_url" {
+  description = "Base URL of the stage on AWS (https://<id>.execute-api.<region>.amazonaws.com/<stage>)."
+  value       = aws_api_gateway_stage.this.invoke_url
+}
+
+output "execution_arn" {
+  description = "Execution ARN of the REST API, for scoping invoke permissions."
+  value       = aws_api_gateway_rest_api.this.execution_arn
+}
+
+output "integration_role_arn" {
+  description = "ARN of the role API Gateway uses to send to the input queue."
+  value       = aws_iam_role.sqs_integration.arn
+}
+
+output "access_log_group_name" {
+  description = "Name of the CloudWatch log group holding the stage's access logs."
+  value       = aws_cloudwatch_log_group.access.name
+}

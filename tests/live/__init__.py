@@ -1,0 +1,1 @@
+"""Helpers for tests against a deployed stack, on the local cloud or on AWS."""

@@ -1,0 +1,69 @@
+"""Fixtures for the suites that run against a deployed stack (integration, contract, faults)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from tests.live.pipeline import Pipeline, Posted, body_has_id, take_from_queue
+from tests.live.stack import Stack, read_stack, sla_seconds
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    deployed = read_stack()
+    if deployed is None:
+        pytest.exit("no deployed stack found in `terraform output`: run `make deploy` first", returncode=2)
+    return deployed
+
+
+@pytest.fixture(scope="session")
+def sla() -> float:
+    return sla_seconds()
+
+
+@pytest.fixture(scope="session")
+def sqs(stack: Stack) -> Any:
+    return boto3.client("sqs", region_name=stack.region)
+
+
+@pytest.fixture
+def pipeline(stack: Stack, sqs: Any) -> Iterator[TrackingPipeline]:
+    """A client of the live API that removes, at teardown, whatever its test left behind."""
+    with requests.Session() as http:
+        client = TrackingPipeline(stack, http)
+        yield client
+        for result_id in client.unconsumed():
+            if client.take_result(result_id) is None:
+                take_from_queue(sqs, stack.input_dlq_url, body_has_id(result_id), deadline_seconds=0.5)
+
+
+class TrackingPipeline(Pipeline):
+    """Remembers the ids it sent, and which of them the test consumed."""
+
+    def __init__(self, stack: Stack, http: requests.Session) -> None:
+        super().__init__(stack, http)
+        self.sent: list[str] = []
+        self.taken: set[str] = set()
+
+    def send(self, message: str, type_: str | None = "test", **extra: Any) -> Posted:
+        posted = super().send(message, type_, **extra)
+        if posted.status == 200:
+            self.sent.append(posted.id)
+        return posted
+
+    def take_result(self, result_id: str) -> dict[str, Any] | None:
+        result = super().take_result(result_id)
+        if result is not None:
+            self.taken.add(result_id)
+        return result
+
+    def mark_consumed(self, result_id: str) -> None:
+        self.taken.add(result_id)
+
+    def unconsumed(self) -> list[str]:
+        return [i for i in self.sent if i not in self.taken]

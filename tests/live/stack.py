@@ -1,0 +1,49 @@
+"""The deployed stack, read once from `terraform output`.
+
+python-terraform 0.10.1 only reads whole `output()` reliably on Terraform 1.x
+(`output(name)`, `apply` and `destroy` are broken there), so it stays behind
+this one function. The Makefile selects the workspace with TF_WORKSPACE.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from python_terraform import Terraform
+
+from tests.conftest import REPO_ROOT
+
+
+@dataclass(frozen=True)
+class Stack:
+    api_url: str
+    inbox_url: str
+    outbox_url: str
+    input_queue_url: str
+    input_dlq_url: str
+    output_queue_url: str
+    output_dlq_url: str
+    process_function_name: str
+    outbox_function_name: str
+    region: str
+
+    @property
+    def is_local(self) -> bool:
+        """The local cloud's api_url is its execute-api path; AWS's is the stage URL."""
+        return "/_aws/execute-api/" in self.api_url
+
+
+def read_stack() -> Stack | None:
+    """The outputs of the deployed stack, or None when nothing is deployed."""
+    outputs = Terraform(working_dir=str(REPO_ROOT)).output() or {}
+    values = {name: spec.get("value") for name, spec in outputs.items() if isinstance(spec, dict)}
+    wanted = [f.name for f in fields(Stack)]
+    if not all(values.get(name) for name in wanted):
+        return None
+    return Stack(**{name: values[name] for name in wanted})
+
+
+def sla_seconds() -> float:
+    """How long a result may take end to end before a test gives up (PIPELINE_SLA_SECONDS)."""
+    return float(os.environ.get("PIPELINE_SLA_SECONDS", "10"))

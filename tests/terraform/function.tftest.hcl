@@ -1,0 +1,157 @@
+# modules/function with a mocked provider: least privilege and logging.
+
+mock_provider "aws" {
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/worker-exec"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker"
+    }
+  }
+}
+
+variables {
+  name     = "worker"
+  filename = "build/process_input_queue.zip"
+  handler  = "app.handler"
+  policy_statements = [{
+    sid       = "Send"
+    actions   = ["sqs:SendMessage"]
+    resources = ["arn:aws:sqs:us-east-1:123456789012:out"]
+  }]
+}
+
+run "role_allows_only_own_logs_traces_and_given_statements" {
+  command = apply
+
+  module {
+    source = "./modules/function"
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid] == ["WriteOwnLogs", "WriteTraces", "Send"]
+    error_message = "The policy must hold logging, tracing and the caller's statements, nothing else."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.this.policy).Statement[0].Resource == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker:*"]
+    error_message = "Logging must be scoped to the function's own log group."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      !contains(s.Resource, "*") if anytrue([for a in s.Action : startswith(a, "sqs:") || startswith(a, "logs:")])
+    ])
+    error_message = "No sqs or logs action may name the \"*\" resource."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com"
+    error_message = "Only Lambda may assume the execution role."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/worker" && aws_cloudwatch_log_group.this.retention_in_days == 14
+    error_message = "The function must own /aws/lambda/<name> with a retention."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "python3.12" && aws_lambda_function.this.tracing_config[0].mode == "Active"
+    error_message = "Defaults must be python3.12 with X-Ray tracing."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("build/process_input_queue.zip")
+    error_message = "A code change must change source_code_hash."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == -1
+    error_message = "No reserved concurrency unless asked for."
+  }
+}
+
+run "pass_through_tracing_drops_the_xray_statement" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    tracing_mode = "PassThrough"
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid] == ["WriteOwnLogs", "Send"]
+    error_message = "Without active tracing the role needs no X-Ray permission."
+  }
+}
+
+run "timeout_above_fifteen_minutes_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    timeout = 901
+  }
+
+  expect_failures = [var.timeout]
+}
+
+run "memory_below_128_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    memory_size = 64
+  }
+
+  expect_failures = [var.memory_size]
+}
+
+run "batch_aliases_follow_their_single_message_actions" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    sqs_batch_action_aliases = true
+    policy_statements = [{
+      sid       = "Consume"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"]
+      resources = ["arn:aws:sqs:us-east-1:123456789012:q"]
+    }]
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.this.policy).Statement[2].Action == ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage", "sqs:DeleteMessageBatch", "sqs:SendMessageBatch"]
+    error_message = "Each batchable action must gain its Batch name, and nothing else."
+  }
+}
+
+run "no_batch_aliases_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.this.policy).Statement[2].Action == ["sqs:SendMessage"]
+    error_message = "AWS needs no Batch action names."
+  }
+}

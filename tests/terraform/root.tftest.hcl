@@ -1,0 +1,184 @@
+# The root module with a mocked provider: how the modules are wired.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mocked"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:mocked"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/mocked"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked"
+    }
+  }
+
+  mock_resource "aws_api_gateway_rest_api" {
+    defaults = {
+      id            = "abc123"
+      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123"
+    }
+  }
+
+  mock_resource "aws_api_gateway_stage" {
+    defaults = {
+      invoke_url = "https://abc123.execute-api.us-east-1.amazonaws.com/api"
+    }
+  }
+}
+
+override_resource {
+  target = module.input_queue.aws_sqs_queue.this
+  values = { arn = "arn:aws:sqs:us-east-1:123456789012:inbox-pipeline-input" }
+}
+
+override_resource {
+  target = module.output_queue.aws_sqs_queue.this
+  values = { arn = "arn:aws:sqs:us-east-1:123456789012:inbox-pipeline-output" }
+}
+
+run "event_source_mapping_reports_item_failures" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.input_queue.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The mapping must report per-record failures."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.input_queue.event_source_arn == module.input_queue.arn
+    error_message = "The mapping must read the input queue."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.input_queue.batch_size == 10 && aws_lambda_event_source_mapping.input_queue.maximum_batching_window_in_seconds == 0
+    error_message = "Default batch settings changed."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.input_queue.scaling_config[0].maximum_concurrency == 10
+    error_message = "The mapping must cap its concurrency."
+  }
+}
+
+run "functions_get_least_privilege_on_their_queues" {
+  command = apply
+
+  assert {
+    condition = {
+      for s in jsondecode(module.process_input_queue.policy).Statement : s.Sid => s.Resource if s.Sid != "WriteTraces"
+      } == {
+      WriteOwnLogs      = ["arn:aws:logs:us-east-1:123456789012:log-group:mocked:*"]
+      ConsumeInputQueue = [module.input_queue.arn]
+      SendResults       = [module.output_queue.arn]
+    }
+    error_message = "process_input_queue may only consume the input queue, send to the output queue and write its logs."
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(module.process_input_queue.policy).Statement : s.Action if s.Sid == "SendResults"
+    ] == [["sqs:GetQueueUrl", "sqs:SendMessage"]]
+    error_message = "process_input_queue may only send to the output queue."
+  }
+
+  assert {
+    condition = {
+      for s in jsondecode(module.check_output_queue.policy).Statement : s.Sid => s.Resource if s.Sid != "WriteTraces"
+      } == {
+      WriteOwnLogs = ["arn:aws:logs:us-east-1:123456789012:log-group:mocked:*"]
+      TakeResults  = [module.output_queue.arn]
+    }
+    error_message = "check_output_queue may only read the output queue and write its logs."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in concat(jsondecode(module.process_input_queue.policy).Statement, jsondecode(module.check_output_queue.policy).Statement) :
+      !contains(s.Resource, "*") if anytrue([for a in s.Action : startswith(a, "sqs:")])
+    ])
+    error_message = "No sqs action may name the \"*\" resource."
+  }
+
+  assert {
+    condition     = output.process_function_name == "inbox-pipeline-process-input-queue" && output.outbox_function_name == "inbox-pipeline-check-output-queue"
+    error_message = "Function names must follow name_prefix."
+  }
+}
+
+run "api_url_is_the_stage_url_on_aws" {
+  command = apply
+
+  assert {
+    condition     = output.api_url == "https://abc123.execute-api.us-east-1.amazonaws.com/api"
+    error_message = "On AWS api_url must be the stage's invoke URL."
+  }
+
+  assert {
+    condition     = output.inbox_url == "${output.api_url}/inbox" && output.outbox_url == "${output.api_url}/outbox"
+    error_message = "Route URLs must extend api_url."
+  }
+}
+
+run "api_url_is_the_execute_api_path_on_the_local_cloud" {
+  command = apply
+
+  variables {
+    local_endpoint = "http://localhost:4566/"
+  }
+
+  assert {
+    condition     = output.api_url == "http://localhost:4566/_aws/execute-api/abc123/api"
+    error_message = "On the local cloud api_url must be its execute-api URL."
+  }
+}
+
+run "visibility_timeout_below_six_function_timeouts_is_rejected" {
+  command = plan
+
+  variables {
+    process_timeout_seconds          = 20
+    input_visibility_timeout_seconds = 60
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.input_queue]
+}
+
+run "large_batches_without_a_window_are_rejected" {
+  command = plan
+
+  variables {
+    batch_size = 100
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.input_queue]
+}
+
+run "concurrency_below_two_is_rejected" {
+  command = plan
+
+  variables {
+    maximum_concurrency = 1
+  }
+
+  expect_failures = [var.maximum_concurrency]
+}

@@ -1,0 +1,199 @@
+"""The runner's workers: an isolated runtime interpreter, AWS's context, errors and timeouts."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from localcloud.interpreter import find_python
+from localcloud.runner.catalog import FunctionVersion
+from localcloud.runner.workers import Outcome, Worker, runtime_environment
+
+HANDLERS = textwrap.dedent("""
+    import os, sys, time
+
+    def context_and_env(event, context):
+        print("hello from the handler")
+        return {
+            "request_id": context.aws_request_id,
+            "function_name": context.function_name,
+            "arn": context.invoked_function_arn,
+            "memory": context.memory_limit_in_mb,
+            "log_group": context.log_group_name,
+            "log_stream": context.log_stream_name,
+            "remaining": context.get_remaining_time_in_millis(),
+            "env": {k: os.environ.get(k) for k in ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "AWS_REGION",
+                    "LAMBDA_TASK_ROOT", "_HANDLER", "TZ", "MY_SETTING", "AWS_SESSION_TOKEN")},
+            "path0": sys.path[0],
+            "version": "%d.%d" % sys.version_info[:2],
+            "event": event,
+        }
+
+    class Boom(ValueError):
+        pass
+
+    def fails(event, context):
+        raise Boom("it broke")
+
+    def sleeps(event, context):
+        time.sleep(30)
+
+    def imports_site_packages(event, context):
+        import pytest  # present in the developer's venv, never in a Lambda zip
+        return "unreachable"
+
+    def unserializable(event, context):
+        return {1, 2}
+""")
+
+
+@pytest.fixture(scope="module")
+def python() -> str:
+    return find_python("3.12")
+
+
+@pytest.fixture
+def code_dir(tmp_path: Path) -> Path:
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(HANDLERS)
+    return code
+
+
+def start(python: str, code_dir: Path, handler: str, sink: list | None = None) -> Worker:
+    version = FunctionVersion(
+        name="probe",
+        arn="arn:aws:lambda:us-east-1:000000000000:function:probe",
+        revision="r1",
+        handler=handler,
+        timeout_seconds=3,
+        memory_mb=256,
+        role_arn="arn:aws:iam::000000000000:role/probe",
+        code_dir=code_dir,
+        environment={"MY_SETTING": "on"},
+    )
+    credentials = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
+    env = runtime_environment(
+        version,
+        credentials,
+        "2026/01/01/[$LATEST]abc",
+        "us-east-1",
+        "http://localhost:4566",
+        code_dir.parent / "sdk",
+        "python3.12",
+    )
+    lines = sink if sink is not None else []
+    return Worker(version, env, python, lambda function, stream, line: lines.append(line))
+
+
+def invoke(worker: Worker, event: object = None, seconds: float = 3) -> Outcome:
+    return worker.invoke(
+        {
+            "event": event,
+            "request_id": "req-1",
+            "deadline_ms": int((time.time() + seconds) * 1000),
+            "invoked_function_arn": worker.version.arn,
+            "trace_id": None,
+        },
+        time.time() + seconds,
+    )
+
+
+def test_context_and_environment_are_the_runtimes(python: str, code_dir: Path) -> None:
+    lines: list[str] = []
+    worker = start(python, code_dir, "app.context_and_env", lines)
+    try:
+        outcome = invoke(worker, {"k": "v"})
+    finally:
+        worker.kill()
+    result = json.loads(outcome.payload or "null")
+    assert result["request_id"] == "req-1"
+    assert result["function_name"] == "probe"
+    assert result["arn"].endswith(":function:probe")
+    assert result["memory"] == "256"  # a string, as in AWS's runtime
+    assert (result["log_group"], result["log_stream"]) == ("/aws/lambda/probe", "2026/01/01/[$LATEST]abc")
+    assert 0 < result["remaining"] <= 3000
+    assert result["env"] == {
+        "AWS_LAMBDA_FUNCTION_NAME": "probe",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_REGION": "us-east-1",
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "_HANDLER": "app.context_and_env",
+        "TZ": ":UTC",
+        "MY_SETTING": "on",
+        "AWS_SESSION_TOKEN": "token",
+    }
+    assert result["path0"] == str(code_dir)
+    assert result["version"] == "3.12"
+    assert result["event"] == {"k": "v"}
+    assert "hello from the handler" in lines
+
+
+def test_an_exception_comes_back_in_the_runtimes_shape(python: str, code_dir: Path) -> None:
+    worker = start(python, code_dir, "app.fails")
+    try:
+        outcome = invoke(worker)
+    finally:
+        worker.kill()
+    assert outcome.error is not None
+    assert (outcome.error["errorType"], outcome.error["errorMessage"], outcome.error["requestId"]) == (
+        "Boom",
+        "it broke",
+        "req-1",
+    )
+    assert len(outcome.error["stackTrace"]) == 1
+    assert 'app.py", line' in outcome.error["stackTrace"][0]
+    assert "in fails" in outcome.error["stackTrace"][0]
+
+
+def test_site_packages_are_not_importable(python: str, code_dir: Path) -> None:
+    worker = start(python, code_dir, "app.imports_site_packages")
+    try:
+        outcome = invoke(worker)
+    finally:
+        worker.kill()
+    assert outcome.error is not None
+    assert outcome.error["errorType"] == "ModuleNotFoundError"
+
+
+def test_a_missing_module_is_an_import_module_error(python: str, code_dir: Path) -> None:
+    worker = start(python, code_dir, "missing_module.handler")
+    assert worker.init_error is not None
+    assert worker.init_error["errorType"] == "Runtime.ImportModuleError"
+    assert (
+        worker.init_error["errorMessage"]
+        == "Unable to import module 'missing_module': No module named 'missing_module'"
+    )
+
+
+def test_a_missing_handler_is_handler_not_found(python: str, code_dir: Path) -> None:
+    worker = start(python, code_dir, "app.nope")
+    assert worker.init_error == {
+        "errorMessage": "Handler 'nope' missing on module 'app'",
+        "errorType": "Runtime.HandlerNotFound",
+        "requestId": "",
+        "stackTrace": [],
+    }
+
+
+def test_an_unserializable_result_is_a_marshal_error(python: str, code_dir: Path) -> None:
+    worker = start(python, code_dir, "app.unserializable")
+    try:
+        outcome = invoke(worker)
+    finally:
+        worker.kill()
+    assert outcome.error is not None
+    assert outcome.error["errorType"] == "Runtime.MarshalError"
+
+
+def test_the_timeout_ends_the_invocation_and_the_worker(python: str, code_dir: Path) -> None:
+    worker = start(python, code_dir, "app.sleeps")
+    started = time.monotonic()
+    outcome = invoke(worker, seconds=0.5)
+    assert outcome.timed_out
+    assert time.monotonic() - started < 2
+    assert not worker.alive

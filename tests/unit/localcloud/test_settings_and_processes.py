@@ -1,0 +1,107 @@
+"""The local cloud wrapper's own logic: settings, interpreters, processes, ports."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from localcloud import interpreter, ministack, processes
+from localcloud.errors import LocalCloudError
+from localcloud.settings import Settings
+
+
+def test_defaults_keep_everything_under_one_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("LOCALCLOUD_PORT", "LOCALCLOUD_AUTH", "LOCALCLOUD_PERSIST", "LOCALCLOUD_RUNNER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOCALCLOUD_HOME", str(tmp_path))
+    settings = Settings.from_env()
+    assert (settings.port, settings.auth, settings.persist, settings.runner) == (4566, True, False, True)
+    assert settings.endpoint == "http://localhost:4566"
+    for path in (settings.venv, settings.pid_file, settings.log_file, settings.state_dir, settings.runner_pid_file):
+        assert path.is_relative_to(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LOCALCLOUD_PORT", "http", "LOCALCLOUD_PORT must be a port number"),
+        ("LOCALCLOUD_PORT", "80", "between 1024 and 65535"),
+        ("LOCALCLOUD_AUTH", "maybe", "LOCALCLOUD_AUTH must be true or false"),
+    ],
+)
+def test_bad_settings_are_one_clear_line(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(LocalCloudError, match=message):
+        Settings.from_env()
+
+
+def test_function_names_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALCLOUD_FUNCTIONS", "a-fn b-fn,c-fn")
+    assert Settings.from_env().function_names == ("a-fn", "b-fn", "c-fn")
+
+
+def test_an_interpreter_is_trusted_only_if_it_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    broken = tmp_path / "python9.9"
+    broken.write_text("#!/bin/sh\nexit 127\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(interpreter, "candidates", lambda version: [str(broken)])
+    with pytest.raises(LocalCloudError, match=r"Python 9\.9, the Lambda runtime's version, is missing"):
+        interpreter.find_python("9.9")
+
+
+def test_the_running_interpreter_is_found_by_its_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    version = "{}.{}".format(*sys.version_info[:2])
+    monkeypatch.setattr(interpreter, "candidates", lambda v: ["/nonexistent/python", sys.executable])
+    assert interpreter.find_python(version) == sys.executable
+
+
+def test_descendants_and_terminate_stop_a_whole_tree() -> None:
+    # GIVEN a process with a child and a grandchild
+    parent = subprocess.Popen(["bash", "-c", "bash -c 'sleep 60 & wait' & wait"])
+    assert processes.wait_until(lambda: len(processes.descendants(parent.pid)) >= 2, timeout=5)
+    family = processes.descendants(parent.pid)
+    # WHEN the tree is terminated
+    processes.terminate([parent.pid, *family], grace_seconds=2)
+    parent.wait(timeout=5)
+    # THEN none of them is alive
+    assert not any(processes.pid_alive(pid) for pid in family)
+
+
+def test_read_pid_ignores_dead_and_garbage(tmp_path: Path) -> None:
+    pid_file = tmp_path / "x.pid"
+    assert processes.read_pid(pid_file) is None
+    pid_file.write_text("not a number")
+    assert processes.read_pid(pid_file) is None
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    pid_file.write_text(str(finished.pid))
+    assert processes.read_pid(pid_file) is None
+
+
+def test_a_port_held_by_another_program_is_refused_clearly(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        settings = Settings(port=port, home=tmp_path)
+        with pytest.raises(LocalCloudError, match=f"port {port} is in use by another program"):
+            ministack.start(settings, tmp_path / "bin" / "python", {})
+
+
+def test_stopping_what_is_not_running_says_so(tmp_path: Path) -> None:
+    settings = Settings(port=45999, home=tmp_path)
+    assert ministack.stop(settings) is False
+
+
+def test_the_server_binds_loopback_and_keeps_files_in_its_folder(tmp_path: Path) -> None:
+    settings = Settings(port=45998, home=tmp_path, auth=True)
+    env = ministack.server_environment(settings, {"fn": "http://127.0.0.1:45999/functions/fn"})
+    assert env["BIND_HOST"] == "127.0.0.1"
+    assert env["AUTH"] == "true"
+    assert env["TMPDIR"] == str(settings.instance_dir)
+    assert env["MINISTACK_LAMBDA_PROXY_fn"] == "http://127.0.0.1:45999/functions/fn"
+    assert "AWS_PROFILE" not in env

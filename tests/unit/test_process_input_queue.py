@@ -1,0 +1,137 @@
+"""process_input_queue against moto: results, per-record failures, batching."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import load_event
+from tests.unit.conftest import drain, load_handler
+
+
+def sqs_record(message_id: str, body: str) -> dict:
+    record = load_event("sqs_event.json")["Records"][0]
+    record.update(messageId=message_id, body=body)
+    return record
+
+
+def valid_body(index: int) -> str:
+    return json.dumps({"id": f"id-{index}", "message": f"message {index}", "type": "test"})
+
+
+@pytest.fixture
+def app(output_queue_url: str) -> Any:
+    return load_handler("process_input_queue")
+
+
+def test_valid_batch_sends_one_result_per_record(app: Any, output_queue_url: str) -> None:
+    # GIVEN an SQS event with two valid records
+    event = load_event("sqs_event.json")
+    # WHEN the batch is processed
+    response = app.handler(event, None)
+    # THEN no record fails and each result carries its input's fields and message id
+    assert response == {"batchItemFailures": []}
+    results = sorted((json.loads(body) for body in drain(output_queue_url)), key=lambda r: r["id"])
+    assert [(r["id"], r["message"], r["type"], r["inputMessageId"]) for r in results] == [
+        ("order-1", "hello", "greeting", "059f36b4-87a3-44ab-83d2-661975830a7d"),
+        ("order-2", "world", None, "2e1424d4-f796-459a-8184-9c92662be6da"),
+    ]
+    assert all(r["processedAt"].endswith("+00:00") for r in results)
+
+
+def test_bad_records_fail_alone(app: Any, output_queue_url: str) -> None:
+    # GIVEN a batch mixing a valid record, a poison message, non-JSON and non-object bodies
+    event = {
+        "Records": [
+            sqs_record("good", valid_body(1)),
+            sqs_record("poison", json.dumps({"id": "p", "message": "a MALFORMED_MASSAGE here"})),
+            sqs_record("not-json", "{not json"),
+            sqs_record("not-object", json.dumps(["message"])),
+            sqs_record("no-message", json.dumps({"id": "x"})),
+        ]
+    }
+    # WHEN it is processed
+    response = app.handler(event, None)
+    # THEN exactly the bad records are reported and only the good result is sent
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
+        "poison",
+        "not-json",
+        "not-object",
+        "no-message",
+    ]
+    assert [json.loads(body)["inputMessageId"] for body in drain(output_queue_url)] == ["good"]
+
+
+def test_all_records_failing_fails_the_invocation(app: Any, output_queue_url: str) -> None:
+    event = {"Records": [sqs_record("a", "nope"), sqs_record("b", "{}")]}
+    with pytest.raises(app.BatchFailed, match="all 2 records"):
+        app.handler(event, None)
+    assert drain(output_queue_url) == []
+
+
+def test_empty_event_succeeds(app: Any) -> None:
+    assert app.handler({"Records": []}, None) == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("count", [1, 9, 10, 11, 25])
+def test_batches_above_and_below_ten_send_every_result(
+    app: Any, output_queue_url: str, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    calls: list[int] = []
+    real_send = app.sqs_client().send_message_batch
+
+    def counting_send(**kwargs: Any) -> dict:
+        calls.append(len(kwargs["Entries"]))
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(app.sqs_client(), "send_message_batch", counting_send)
+    event = {"Records": [sqs_record(f"m{i}", valid_body(i)) for i in range(count)]}
+
+    assert app.handler(event, None) == {"batchItemFailures": []}
+
+    assert sorted(json.loads(body)["id"] for body in drain(output_queue_url)) == sorted(f"id-{i}" for i in range(count))
+    assert all(size <= 10 for size in calls)
+    assert len(calls) == -(-count // 10)
+
+
+def test_chunks_respect_the_batch_byte_limit(app: Any) -> None:
+    big = "x" * 400_000
+    chunks = app.chunk_entries([(f"m{i}", big) for i in range(5)])
+    assert [len(chunk) for chunk in chunks] == [2, 2, 1]
+
+
+def test_entries_sqs_rejects_fail_only_their_records(
+    app: Any, output_queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN SendMessageBatch rejects the second entry of the batch
+    real_send = app.sqs_client().send_message_batch
+
+    def partly_failing_send(**kwargs: Any) -> dict:
+        rejected = kwargs["Entries"][1]
+        response = real_send(QueueUrl=kwargs["QueueUrl"], Entries=[e for e in kwargs["Entries"] if e is not rejected])
+        response["Failed"] = [
+            {"Id": rejected["Id"], "SenderFault": True, "Code": "InvalidParameterValue", "Message": "rejected"}
+        ]
+        return response
+
+    monkeypatch.setattr(app.sqs_client(), "send_message_batch", partly_failing_send)
+    event = {"Records": [sqs_record(f"m{i}", valid_body(i)) for i in range(3)]}
+    # WHEN the batch is processed
+    response = app.handler(event, None)
+    # THEN exactly that record is reported failed and the others are delivered
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert sorted(json.loads(body)["inputMessageId"] for body in drain(output_queue_url)) == ["m0", "m2"]
+
+
+def test_an_unreachable_output_queue_fails_every_record(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTPUT_QUEUE_NAME", "missing")
+    with pytest.raises(app.BatchFailed):
+        app.handler(load_event("sqs_event.json"), None)
+
+
+def test_unicode_and_form_characters_survive(app: Any, output_queue_url: str) -> None:
+    text = 'héllo & goodbye + 100% "quoted" \n 日本語 🚀'
+    app.handler({"Records": [sqs_record("u", json.dumps({"id": "u", "message": text}))]}, None)
+    assert json.loads(drain(output_queue_url)[0])["message"] == text

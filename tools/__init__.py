@@ -1,0 +1,1 @@
+"""Project tooling: packaging, redrive and reports, run from the Makefile."""

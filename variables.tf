@@ -1,0 +1,156 @@
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name, so several stacks can share an account."
+  type        = string
+  default     = "inbox-pipeline"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}$", var.name_prefix))
+    error_message = "name_prefix must start with a lowercase letter and hold at most 31 lowercase letters, digits and '-'."
+  }
+}
+
+variable "local_endpoint" {
+  description = "Base URL of the local cloud (e.g. http://localhost:4566) when deploying there; null on AWS. It only decides the form of api_url."
+  type        = string
+  default     = null
+}
+
+variable "build_dir" {
+  description = "Folder holding the function zips written by make build."
+  type        = string
+  default     = "build"
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime of both functions."
+  type        = string
+  default     = "python3.12"
+}
+
+variable "process_timeout_seconds" {
+  description = "Timeout of process_input_queue in seconds; the input queue's visibility timeout must be at least six times this."
+  type        = number
+  default     = 10
+}
+
+variable "process_memory_mb" {
+  description = "Memory of process_input_queue in MB."
+  type        = number
+  default     = 256
+}
+
+variable "input_visibility_timeout_seconds" {
+  description = "Visibility timeout of the input queue in seconds; at least six times process_timeout_seconds, as AWS advises for Lambda consumers."
+  type        = number
+  default     = 60
+}
+
+variable "output_visibility_timeout_seconds" {
+  description = "Visibility timeout of the output queue in seconds: how long a result GET /outbox took stays hidden if the function fails before deleting it."
+  type        = number
+  default     = 30
+}
+
+variable "max_receive_count" {
+  description = "Receives after which a message moves to its queue's dead-letter queue (1-1000)."
+  type        = number
+  default     = 3
+}
+
+variable "batch_size" {
+  description = "Most records per process_input_queue invocation (1-10000; above 10 needs a batching window of at least 1 s)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10000
+    error_message = "batch_size must be between 1 and 10000."
+  }
+}
+
+variable "maximum_batching_window_seconds" {
+  description = "Seconds the event source mapping may wait to fill a batch (0-300)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.maximum_batching_window_seconds >= 0 && var.maximum_batching_window_seconds <= 300
+    error_message = "maximum_batching_window_seconds must be between 0 and 300."
+  }
+}
+
+variable "maximum_concurrency" {
+  description = "Most concurrent process_input_queue invocations the event source mapping starts (2-1000)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000
+    error_message = "maximum_concurrency must be between 2 and 1000."
+  }
+}
+
+variable "outbox_wait_seconds" {
+  description = "Long-poll wait of GET /outbox on the output queue in seconds (0-20): how long it waits for a result before answering 404."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.outbox_wait_seconds >= 0 && var.outbox_wait_seconds <= 20
+    error_message = "outbox_wait_seconds must be between 0 and 20."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps function and access logs."
+  type        = number
+  default     = 14
+}
+
+variable "throttling_rate_limit" {
+  description = "Requests per second the API stage accepts before answering 429."
+  type        = number
+  default     = 1000
+}
+
+variable "throttling_burst_limit" {
+  description = "Requests the API stage accepts in a burst above the steady rate."
+  type        = number
+  default     = 500
+}
+
+variable "manage_api_gateway_account" {
+  description = "Create the account-wide API Gateway CloudWatch Logs role that stage logging needs. Set true once per account and region; leave false where it exists already or on the local cloud."
+  type        = bool
+  default     = false
+}
+
+variable "dlq_alarms_enabled" {
+  description = "Whether each dead-letter queue gets a CloudWatch alarm. Keep it on AWS; the local cloud cannot read alarms back and turns it off (docs/fidelity.md)."
+  type        = bool
+  default     = true
+}
+
+variable "sqs_batch_action_aliases" {
+  description = "Grant the functions sqs:<Action>Batch names beside the single-message actions. AWS needs only the latter; the local cloud checks the batch names, so only the local target sets this (docs/fidelity.md)."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. an SNS topic) notified when a dead-letter queue holds a message."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,20 @@
+terraform {
+  required_version = ">= 1.6"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0, < 6.0"
+    }
+  }
+}
+
+# Credentials, and on the local cloud the endpoint, come from the standard
+# AWS_* environment variables, so this block is the same for every target.
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = merge({ Project = var.name_prefix }, var.tags)
+  }
+}
