@@ -88,6 +88,12 @@ resource "aws_iam_role_policy" "sqs_send" {
   })
 }
 
+# Some targets patch mapping templates in place wrongly (docs/fidelity.md), so a
+# template change replaces the integration and its responses instead.
+resource "terraform_data" "mapping_templates" {
+  input = sha1(jsonencode([local.send_message_template, local.inbox_responses]))
+}
+
 resource "aws_api_gateway_integration" "inbox_sqs" {
   rest_api_id             = aws_api_gateway_rest_api.this.id
   resource_id             = aws_api_gateway_resource.inbox.id
@@ -106,31 +112,32 @@ resource "aws_api_gateway_integration" "inbox_sqs" {
   request_templates = {
     "application/json" = local.send_message_template
   }
+
+  lifecycle {
+    replace_triggered_by = [terraform_data.mapping_templates]
+  }
 }
 
 locals {
   # Status code -> integration response. SQS answers a rejected message with a
-  # 4xx and an outage with a 5xx; both become a JSON body that says which.
+  # 4xx and an outage with a 5xx; both become a JSON body that says which. The
+  # bodies are fixed text: SQS's error details come as XML or JSON depending
+  # on the target, and would need VTL the local cloud lacks (docs/fidelity.md).
   inbox_responses = {
     "200" = {
       selection_pattern = null
-      template          = <<-EOT
-        {"messageId": "$input.path('$.SendMessageResponse.SendMessageResult.MessageId')"}
-      EOT
+      template          = "{\"messageId\": \"$input.path('$.SendMessageResponse.SendMessageResult.MessageId')\"}"
     }
     "400" = {
       selection_pattern = "4\\d{2}"
-      template          = <<-EOT
-        {"message": "The input queue rejected the message", "error": "$util.escapeJavaScript($input.path('$.Error.Code'))", "detail": "$util.escapeJavaScript($input.path('$.Error.Message'))"}
-      EOT
+      template          = "{\"message\": \"The input queue rejected the message (SQS takes at most 1 MiB per message)\"}"
     }
     "502" = {
       selection_pattern = "5\\d{2}"
-      template          = <<-EOT
-        {"message": "The input queue is unavailable, retry later"}
-      EOT
+      template          = "{\"message\": \"The input queue is unavailable, retry later\"}"
     }
   }
+
 }
 
 resource "aws_api_gateway_method_response" "inbox_post" {
@@ -154,6 +161,10 @@ resource "aws_api_gateway_integration_response" "inbox_sqs" {
   response_templates = { "application/json" = each.value.template }
 
   depends_on = [aws_api_gateway_integration.inbox_sqs]
+
+  lifecycle {
+    replace_triggered_by = [terraform_data.mapping_templates]
+  }
 }
 
 # ---------------------------------------------------------------- GET /outbox

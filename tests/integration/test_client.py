@@ -1,0 +1,43 @@
+"""client.sh, the curl-only client, against the live stack."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.live.stack import Stack
+
+pytestmark = pytest.mark.integration
+CLIENT = REPO_ROOT / "client.sh"
+
+
+def run_client(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLIENT), *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_client_posts_and_prints_the_result(stack: Stack, sla: float) -> None:
+    result = run_client("--api-url", stack.api_url, "--timeout", str(int(sla)), 'client says "hi" & bye')
+    assert result.returncode == 0, result.stderr
+    assert "POST /inbox -> 200" in result.stdout
+    assert '-> 200 {"id": "client-' in result.stdout
+    assert 'client says \\"hi\\" & bye' in result.stdout
+
+
+def test_client_fails_clearly_when_the_api_is_unreachable() -> None:
+    result = run_client("--api-url", "http://127.0.0.1:9", "x")
+    assert result.returncode == 1
+    assert "error: could not reach http://127.0.0.1:9" in result.stderr
+
+
+def test_client_explains_itself() -> None:
+    result = run_client("--help")
+    assert result.returncode == 0
+    assert "Usage: ./client.sh" in result.stdout
+
+
+def test_client_rejects_unknown_options() -> None:
+    result = run_client("--bogus")
+    assert result.returncode == 2
+    assert "unknown option --bogus" in result.stderr
