@@ -15,8 +15,8 @@ LOCALCLOUD_PORT ?= 4566
 TEST_PORT ?= 4577
 PYTEST_ARGS ?=
 EXTRA_TF_VARS ?=
-# make test's stack fails fast: a poison message reaches the DLQ in ~25 s, not minutes.
-TEST_STACK_VARS ?= -var process_timeout_seconds=2 -var input_visibility_timeout_seconds=12 -var max_receive_count=2
+# make test's stack fails fast: a poison message reaches the DLQ in ~60 s, not 3 minutes.
+TEST_STACK_VARS ?= -var process_timeout_seconds=5 -var input_visibility_timeout_seconds=30 -var max_receive_count=2
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 

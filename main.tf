@@ -18,7 +18,7 @@ module "output_queue" {
 
   name                       = "${var.name_prefix}-output"
   visibility_timeout_seconds = var.output_visibility_timeout_seconds
-  max_receive_count          = var.max_receive_count
+  max_receive_count          = var.output_max_receive_count
   dlq_alarm_enabled          = var.dlq_alarms_enabled
   alarm_actions              = var.alarm_actions
 }

@@ -58,9 +58,15 @@ variable "output_visibility_timeout_seconds" {
 }
 
 variable "max_receive_count" {
-  description = "Receives after which a message moves to its queue's dead-letter queue (1-1000)."
+  description = "Receives after which an input message that keeps failing moves to the input DLQ (1-1000)."
   type        = number
   default     = 3
+}
+
+variable "output_max_receive_count" {
+  description = "Receives after which a result moves to the output DLQ (1-1000). Every GET /outbox?id=<id> receives, then releases, the results it looks through, and each look counts: keep this high so results are not dead-lettered for being looked at."
+  type        = number
+  default     = 1000
 }
 
 variable "batch_size" {

@@ -46,6 +46,7 @@ class Settings:
     runtime_version: str = "3.12"
     home: Path = REPO_ROOT / ".localcloud"
     function_names: tuple[str, ...] = ()
+    runner_max_workers: int | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +59,9 @@ class Settings:
             runtime_version=os.environ.get("LOCALCLOUD_RUNTIME_VERSION", "3.12"),
             home=Path(os.environ.get("LOCALCLOUD_HOME") or REPO_ROOT / ".localcloud").resolve(),
             function_names=names,
+            runner_max_workers=int(os.environ["LOCALCLOUD_RUNNER_MAX_WORKERS"])
+            if os.environ.get("LOCALCLOUD_RUNNER_MAX_WORKERS", "").isdigit()
+            else None,
         )
 
     @property

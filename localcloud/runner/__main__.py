@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -23,7 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime-sdk", type=Path, required=True)
     parser.add_argument("--code-root", type=Path, required=True)
     parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--max-workers", type=int, default=16, help="cap per function without reserved concurrency")
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="execution environments per function without reserved concurrency (default 2 x cores)",
+    )
     args = parser.parse_args(argv)
 
     args.code_root.mkdir(parents=True, exist_ok=True)

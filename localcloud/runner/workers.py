@@ -167,7 +167,14 @@ class Worker:
 
 
 class Pool:
-    """Idle workers per function revision; a new one when all are busy, up to the cap."""
+    """Idle workers per function revision; a new one when all are busy, up to the cap.
+
+    AWS scales out with a new execution environment per concurrent request, and
+    its cold starts do not count against the timeout. Here they do (the proxy's
+    deadline starts at the request), and ten cold starts at once on a laptop's
+    two cores take seconds each; so environments are capped (by default at
+    twice the cores) and extra invocations wait for a warm one.
+    """
 
     def __init__(
         self, python: str, runtime: str, runtime_sdk: Path, region: str, endpoint: str, sink: LogSink, max_workers: int

@@ -32,3 +32,8 @@ output "dlq_alarm_arn" {
   description = "ARN of the alarm that fires when the dead-letter queue holds a message; null when dlq_alarm_enabled is false."
   value       = one(aws_cloudwatch_metric_alarm.dlq_not_empty[*].arn)
 }
+
+output "redrive_policy" {
+  description = "The queue's redrive policy document (JSON): its DLQ and maxReceiveCount."
+  value       = aws_sqs_queue.this.redrive_policy
+}

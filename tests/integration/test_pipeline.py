@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.live.fixtures import TrackingPipeline
-from tests.live.pipeline import body_has_id, redrive_seconds, take_from_queue, unique_id
+from tests.live.pipeline import body_has_id, redrive_seconds, sweep_queue, take_from_queue, unique_id
 from tests.live.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -171,24 +171,21 @@ def test_fidelity_text_round_trips_byte_exact(pipeline: TrackingPipeline, sla: f
 
 
 @pytest.mark.slow
-def test_burst_every_message_is_accounted_for_once(pipeline: TrackingPipeline, sla: float) -> None:
+def test_burst_every_message_is_accounted_for_once(
+    pipeline: TrackingPipeline, stack: Stack, sqs: Any, sla: float
+) -> None:
     # GIVEN 200 messages posted concurrently
     texts = [f"burst message {n}" for n in range(200)]
     with ThreadPoolExecutor(max_workers=16) as pool:
         posted = list(pool.map(pipeline.send, texts))
     assert [p.status for p in posted] == [200] * len(texts)
     # WHEN every result is collected by its id
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda p: pipeline.await_result(p.id, 3 * sla), posted))
+    results = pipeline.collect_results([p.id for p in posted], deadline_seconds=3 * sla)
     # THEN each message came back exactly once, carrying its own input
-    missing = [p.id for p, r in zip(posted, results, strict=True) if r is None]
+    missing = [p.id for p in posted if p.id not in results]
     assert not missing, f"{len(missing)} of {len(posted)} results missing, e.g. {missing[:3]}"
-    for sent, result in zip(posted, results, strict=True):
+    for sent in posted:
+        result = results[sent.id]
         assert (result["message"], result["inputMessageId"]) == (sent.body["message"], sent.message_id)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        duplicates = [
-            p.id
-            for p, again in zip(posted, pool.map(lambda p: pipeline.take_result(p.id), posted), strict=True)
-            if again is not None
-        ]
-    assert not duplicates, f"results delivered twice: {duplicates[:5]}"
+    duplicates = sweep_queue(sqs, stack.output_queue_url, {p.id for p in posted})
+    assert not duplicates, f"results delivered twice: {[m['Body'][:80] for m in duplicates[:5]]}"

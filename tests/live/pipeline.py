@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,21 @@ class Pipeline:
     def await_result(self, result_id: str, deadline_seconds: float) -> dict[str, Any] | None:
         return poll(lambda: self.take_result(result_id), deadline_seconds)
 
+    def collect_results(
+        self, result_ids: list[str], deadline_seconds: float, workers: int = 8
+    ) -> dict[str, dict[str, Any]]:
+        """Take the results of many ids in rounds (at least one) within one overall deadline."""
+        found: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + deadline_seconds
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            while True:
+                pending = [i for i in result_ids if i not in found]
+                for result_id, result in zip(pending, pool.map(self.take_result, pending), strict=True):
+                    if result is not None:
+                        found[result_id] = result
+                if len(found) == len(result_ids) or time.monotonic() >= deadline:
+                    return found
+
 
 def poll(attempt: Callable[[], Any], deadline_seconds: float) -> Any:
     """Call attempt until it returns something truthy or the deadline passes."""
@@ -119,14 +135,51 @@ def take_from_queue(
     return poll(attempt, deadline_seconds)
 
 
-def body_has_id(result_id: str) -> Callable[[dict[str, Any]], bool]:
-    def matches(message: dict[str, Any]) -> bool:
-        try:
-            return json.loads(message["Body"]).get("id") == result_id
-        except (ValueError, AttributeError):
-            return False
+def message_id_field(message: dict[str, Any]) -> str | None:
+    """The "id" a result or an input message carries in its JSON body."""
+    try:
+        body = json.loads(message["Body"])
+    except ValueError:
+        return None
+    return body.get("id") if isinstance(body, dict) else None
 
-    return matches
+
+def release(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> None:
+    for start in range(0, len(messages), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(messages[start : start + 10])
+            ],
+        )
+
+
+def sweep_queue(sqs: Any, queue_url: str, wanted_ids: set[str]) -> list[dict[str, Any]]:
+    """One pass over every visible message: delete and return those carrying a wanted id.
+
+    The others are held only for the pass and then released at once, so a
+    parallel test loses nothing but a few milliseconds.
+    """
+    taken: list[dict[str, Any]] = []
+    held: list[dict[str, Any]] = []
+    try:
+        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+            "Messages", []
+        ):
+            for message in messages:
+                if message_id_field(message) in wanted_ids:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    taken.append(message)
+                else:
+                    held.append(message)
+    finally:
+        release(sqs, queue_url, held)
+    return taken
+
+
+def body_has_id(result_id: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda message: message_id_field(message) == result_id
 
 
 def redrive_seconds(sqs: Any, queue_url: str) -> float:

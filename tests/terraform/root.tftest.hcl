@@ -182,3 +182,17 @@ run "concurrency_below_two_is_rejected" {
 
   expect_failures = [var.maximum_concurrency]
 }
+
+run "output_queue_tolerates_being_scanned" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(module.output_queue.redrive_policy).maxReceiveCount == 1000
+    error_message = "GET /outbox?id scans count as receives; the output queue must not dead-letter results for being looked at."
+  }
+
+  assert {
+    condition     = jsondecode(module.input_queue.redrive_policy).maxReceiveCount == 3
+    error_message = "Input messages that keep failing must reach the DLQ after 3 receives."
+  }
+}
