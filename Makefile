@@ -120,7 +120,7 @@ test-unit: build ## Unit tests (handlers on moto, our tools), terraform test, th
 	$(LC) package-check $(ZIPS)
 
 .PHONY: test-integration
-test-integration: $(VENV_STAMP) ## Integration suite against the deployed stack (TARGET=local|aws)
+test-integration: cloud-reachable ## Integration suite against the deployed stack (TARGET=local|aws)
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration -m integration -n 4 $(PYTEST_ARGS)
 
 .PHONY: test
@@ -137,7 +137,15 @@ test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (
 live-cycle:
 	$(LC) down >/dev/null
 	trap '$(MAKE) destroy >/dev/null || echo "warning: destroy failed"; $(LC) down' EXIT; \
-		$(MAKE) deploy && $(MAKE) test-integration
+		$(MAKE) deploy && $(MAKE) clean-plan && $(MAKE) test-integration
+
+# A deploy must leave nothing for the next plan to do.
+.PHONY: clean-plan
+clean-plan:
+	@$(MAKE) plan > build/logs/plan-$(WORKSPACE).log 2>&1 \
+		|| { grep -E '^  [#~+-]|Plan:|Error' build/logs/plan-$(WORKSPACE).log; \
+		     echo "error: the plan right after deploy is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
+	@echo "plan after deploy: no changes"
 
 .PHONY: up
 up: $(VENV_STAMP) ## Start the local cloud in the background (LOCALCLOUD_AUTH=false: no IAM enforcement)
@@ -176,12 +184,19 @@ endif
 		echo "  curl \"$$api/outbox?id=1\""
 
 .PHONY: plan
-plan: init ## Show what a deploy would change (exit 2 when something would)
+plan: cloud-reachable init ## Show what a deploy would change (exit 2 when something would)
 	$(TFW) plan -input=false -detailed-exitcode $(TF_VARS)
 
 .PHONY: destroy
-destroy: init ## Delete the deployed stack
+destroy: cloud-reachable init ## Delete the deployed stack
 	$(TFW) destroy -auto-approve -input=false $(TF_VARS)
+
+# On the local target, fail with one line instead of Terraform's connection errors.
+.PHONY: cloud-reachable
+cloud-reachable: $(VENV_STAMP)
+ifeq ($(TARGET),local)
+	@$(LC) status >/dev/null || { echo "error: the local cloud on port $(LOCALCLOUD_PORT) is not running: make up (or make deploy)"; exit 1; }
+endif
 
 .PHONY: clean
 clean: ## Remove build output and the local cloud's files (stops it first)

@@ -1,0 +1,69 @@
+"""A real local cloud started and stopped through our layer: health, PIDs, no leftovers."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from localcloud import instance
+from localcloud.environments import ensure_runtime_sdk, ensure_venv
+from localcloud.processes import descendants, pid_alive
+from localcloud.settings import REPO_ROOT, Settings
+
+pytestmark = pytest.mark.slow
+
+
+def free_port_pair() -> int:
+    """A port whose successor (the runner's) is free as well."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port < 65000:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
+                    return port
+    raise RuntimeError("no free port pair")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    # The virtualenvs are the repository's own (built here if missing); the instance files are the test's.
+    shared_settings = Settings(home=REPO_ROOT / ".localcloud")
+    ensure_venv(shared_settings)
+    ensure_runtime_sdk(shared_settings)
+    shared = shared_settings.home
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "venv").symlink_to(shared / "venv", target_is_directory=True)
+    (home / "runtime-sdk-3.12").symlink_to(shared / "runtime-sdk-3.12", target_is_directory=True)
+    return Settings(port=free_port_pair(), home=home, function_names=("probe-fn",))
+
+
+def test_up_status_down_leave_nothing_running(settings: Settings) -> None:
+    # GIVEN nothing runs
+    assert instance.status(settings).running is False
+    try:
+        # WHEN the local cloud is brought up
+        status, started = instance.up(settings)
+        # THEN MiniStack answers, the runner runs, and their files sit in the instance folder
+        assert started
+        assert status.healthy
+        assert status.runner_pid is not None
+        assert settings.pid_file.exists()
+        assert settings.log_file.exists()
+        # AND a second up starts nothing new
+        again, started_again = instance.up(settings)
+        assert not started_again
+        assert again.pid == status.pid
+        family = [status.pid, status.runner_pid, *descendants(status.pid), *descendants(status.runner_pid)]
+    finally:
+        # WHEN it is brought down
+        stopped = instance.down(settings)
+    # THEN every process it started is gone
+    assert stopped
+    assert not [pid for pid in family if pid_alive(pid)]
+    assert instance.status(settings).running is False
+    assert instance.down(settings) is False
