@@ -33,7 +33,9 @@ SELECT_WORKSPACE ?= yes
 
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
-FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
+# Functions the local cloud hands to our runner; EXTRA_FUNCTIONS adds test or benchmark probes.
+EXTRA_FUNCTIONS ?=
+FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue $(EXTRA_FUNCTIONS)
 ZIPS := build/process_input_queue.zip build/check_output_queue.zip
 STATE_FILE := terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
 DEPLOY_LOG := build/logs/deploy-$(WORKSPACE).log
@@ -197,6 +199,14 @@ cloud-reachable: $(VENV_STAMP)
 ifeq ($(TARGET),local)
 	@$(LC) status >/dev/null || { echo "error: the local cloud on port $(LOCALCLOUD_PORT) is not running: make up (or make deploy)"; exit 1; }
 endif
+
+$(VENV)/.bench-installed: $(VENV_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads (~15 min); writes bench/results.{json,png}
+	$(VENV_PY) -m bench $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## Remove build output and the local cloud's files (stops it first)

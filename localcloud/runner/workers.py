@@ -24,6 +24,8 @@ from localcloud.runner.catalog import FunctionVersion
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 300
+# Lambda gives a function's init phase at most 10 s.
+INIT_TIMEOUT_SECONDS = 10
 
 LogSink = Callable[[str, str, str], None]  # (function, stream, line)
 
