@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud import interpreter, ministack, processes
+from localcloud import instance, interpreter, ministack, processes, runner_process
 from localcloud.errors import LocalCloudError
 from localcloud.settings import Settings
 
@@ -105,3 +105,23 @@ def test_the_server_binds_loopback_and_keeps_files_in_its_folder(tmp_path: Path)
     assert env["TMPDIR"] == str(settings.instance_dir)
     assert env["MINISTACK_LAMBDA_PROXY_fn"] == "http://127.0.0.1:45999/functions/fn"
     assert "AWS_PROFILE" not in env
+
+
+def test_an_interrupted_start_stops_what_it_started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # GIVEN the runner starts but MiniStack's start is interrupted (Ctrl-C)
+    stopped: list[str] = []
+    monkeypatch.setattr(instance, "ensure_venv", lambda settings: tmp_path / "python")
+    monkeypatch.setattr(instance, "ensure_runtime_sdk", lambda settings: tmp_path)
+    monkeypatch.setattr(runner_process, "start", lambda settings: {"fn": "http://127.0.0.1:1/functions/fn"})
+    monkeypatch.setattr(runner_process, "stop", lambda settings: stopped.append("runner") or True)
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ministack, "start", interrupted)
+    monkeypatch.setattr(ministack, "stop", lambda settings: stopped.append("ministack") or False)
+    # WHEN the local cloud is brought up
+    with pytest.raises(KeyboardInterrupt):
+        instance.up(Settings(port=45997, home=tmp_path, function_names=("fn",)))
+    # THEN everything is stopped again
+    assert stopped == ["runner", "ministack"]
