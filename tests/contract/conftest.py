@@ -1,11 +1,11 @@
 """The contract suite: AWS behaviours the pipeline relies on, checked against the deployed target.
 
-Each test states one behaviour in its docstring: the first line says what is
-checked, the paragraph starting "AWS:" what AWS documents. Where the local
-cloud differs, the test carries `local_differs(reason, handling=...)`, which
-on the local target only becomes a strict expected failure: the day the local
-cloud behaves as AWS, the suite says so. docs/fidelity.md is generated from
-these (make fidelity).
+Each test states one behaviour in its docstring (tests/contract/statement.py):
+what is checked, what AWS documents, and, where the local cloud differs, how
+and how we live with it. Such a test carries the `local_differs` mark, which
+on the local target only becomes a strict expected failure naming the
+difference: the day the local cloud behaves as AWS, the suite says so.
+docs/fidelity.md is generated from these statements (make fidelity).
 
 The probe function, its twin with a missing dependency and a REST API in front
 of it come from a small Terraform root (tests/contract/stack), not from boto3
@@ -29,6 +29,8 @@ import boto3
 import pytest
 
 from tests.contract.probe import Mappings, ProbeStack, Queue, Queues, Recorder, read_probe_stack
+from tests.contract.statement import Statement
+from tests.live.fixtures import required
 
 
 def on_local_target() -> bool:
@@ -40,17 +42,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not on_local_target():
         return
     for item in items:
-        marker = item.get_closest_marker("local_differs")
-        if marker is not None:
-            item.add_marker(pytest.mark.xfail(strict=True, reason=f"local cloud differs: {marker.args[0]}"))
+        if isinstance(item, pytest.Function) and item.get_closest_marker("local_differs") is not None:
+            reason = f"local cloud differs: {Statement.of(item).local}"
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 @pytest.fixture(scope="session")
 def probe() -> ProbeStack:
-    deployed = read_probe_stack()
-    if deployed is None:
-        pytest.exit("the contract probe is not deployed: run `make test-contract`, which deploys it", returncode=2)
-    return deployed
+    return required(read_probe_stack(), "the contract probe is not deployed: `make test-contract` deploys it")
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +92,10 @@ def recorder(queues: Queues, sqs: Any) -> Recorder:
 def source(queues: Queues, probe_timeout: int) -> Queue:
     """A queue to map to the probe, with the shortest visibility timeout the mapping accepts."""
     return queues.create(visibility_timeout=probe_timeout)
+
+
+@pytest.fixture
+def mapped(source: Queue, mappings: Mappings) -> Queue:
+    """A source queue mapped to the probe with the defaults: batches of 10, no window, ReportBatchItemFailures."""
+    mappings.create(source)
+    return source

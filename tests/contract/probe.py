@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -46,13 +46,13 @@ class Queue:
     arn: str
 
 
+@dataclass
 class Queues:
     """Creates queues with unique names; delete_all removes exactly those."""
 
-    def __init__(self, sqs: Any, prefix: str) -> None:
-        self.sqs = sqs
-        self.prefix = prefix
-        self.created: list[str] = []
+    sqs: Any
+    prefix: str
+    created: list[str] = field(default_factory=list)
 
     def create(
         self, visibility_timeout: int, dead_letter: Queue | None = None, max_receive_count: int = 1, **attributes: str
@@ -73,13 +73,13 @@ class Queues:
                 self.sqs.delete_queue(QueueUrl=url)
 
 
+@dataclass
 class Mappings:
     """Event source mappings from test queues to the probe; delete_all removes exactly those."""
 
-    def __init__(self, lambda_client: Any, function_name: str) -> None:
-        self.lambda_client = lambda_client
-        self.function_name = function_name
-        self.created: list[str] = []
+    lambda_client: Any
+    function_name: str
+    created: list[str] = field(default_factory=list)
 
     def create(
         self, queue: Queue, batch_size: int = 10, window_seconds: int = 0, filter_pattern: dict | None = None

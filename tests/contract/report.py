@@ -1,6 +1,6 @@
 """pytest --fidelity-report PATH: each contract behaviour and its outcome, as JSON for docs/fidelity.md.
 
-The declaration (docstring, local_differs marker) is read where tests are
+The statement (docstring, local_differs mark) is read where tests are
 collected, xdist workers included, and travels in the report's user
 properties; outcomes are gathered where reports arrive, the controller.
 """
@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.contract.statement import Statement
+
 PROPERTY = "fidelity"
-AWS_PREFIX = "AWS:"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,32 +39,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def declaration(item: pytest.Item) -> dict[str, Any]:
-    """What a contract test states: its behaviour, AWS's, and where the local cloud differs."""
+    """What a contract test states, where it stands and which variant it is."""
     assert isinstance(item, pytest.Function)
-    behaviour, aws = split_docstring(inspect.getdoc(item.function) or "")
-    if not behaviour or not aws:
-        raise pytest.UsageError(
-            f"{item.nodeid}: a contract test's docstring states its behaviour on the first line "
-            f"and AWS's in a paragraph starting {AWS_PREFIX!r}"
-        )
+    statement = Statement.of(item)
     callspec = getattr(item, "callspec", None)
-    marker = item.get_closest_marker("local_differs")
+    differs = item.get_closest_marker("local_differs") is not None
     module_doc = inspect.getdoc(item.module) or item.module.__name__
     return {
         "section": module_doc.splitlines()[0].rstrip("."),
-        "behaviour": behaviour,
+        "behaviour": statement.behaviour,
         "variant": callspec.id if callspec is not None else None,
-        "aws": aws,
-        "difference": marker.args[0] if marker else None,
-        "handling": marker.kwargs.get("handling") if marker else None,
+        "aws": statement.aws,
+        "difference": statement.local if differs else None,
+        "handling": statement.handling if differs else None,
         "location": [item.location[0], item.location[1]],
     }
-
-
-def split_docstring(doc: str) -> tuple[str, str]:
-    paragraphs = [" ".join(p.split()) for p in doc.split("\n\n")]
-    aws = next((p.removeprefix(AWS_PREFIX).strip() for p in paragraphs if p.startswith(AWS_PREFIX)), "")
-    return (paragraphs[0] if paragraphs else ""), aws
 
 
 def outcome(report: pytest.TestReport) -> str:

@@ -52,11 +52,7 @@ def test_no_invocation_carries_more_records_than_the_batch_size(
     assert max(len(report["records"]) for report in recorder.reports) <= 3
 
 
-@pytest.mark.local_differs(
-    "MaximumBatchingWindowInSeconds is stored but never waited for: the poller invokes as soon as a message is "
-    "visible (ministack/services/lambda_svc.py:7587)",
-    handling="the pipeline's default window is 0; a stack setting one is only checked on AWS",
-)
+@pytest.mark.local_differs
 def test_a_lone_record_waits_for_the_batching_window(
     sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder
 ) -> None:
@@ -64,6 +60,11 @@ def test_a_lone_record_waits_for_the_batching_window(
 
     AWS: Lambda keeps gathering records until the batching window ends, the batch is full or the payload reaches
     6 MB, whichever comes first.
+
+    Local cloud: MaximumBatchingWindowInSeconds is stored but never waited for: the poller invokes as soon as a
+    message is visible (ministack/services/lambda_svc.py:7587)
+
+    Handling: the pipeline's default window is 0; a stack setting one is only checked on AWS
     """
     window = 10
     mappings.create(source, batch_size=10, window_seconds=window)
@@ -79,16 +80,14 @@ def test_a_lone_record_waits_for_the_batching_window(
 
 
 def test_only_the_records_reported_as_failed_return(
-    sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder, probe_timeout: int
+    sqs: Any, mapped: Queue, recorder: Recorder, probe_timeout: int
 ) -> None:
     """With ReportBatchItemFailures, only the records named in batchItemFailures are delivered again.
 
     AWS: the function's batchItemFailures list the message ids to retry; Lambda deletes the other records of the
     batch.
     """
-    mappings.create(source)
-
-    failing, passing = send(sqs, source, recorder.command(fail_times=1), recorder.command())
+    failing, passing = send(sqs, mapped, recorder.command(fail_times=1), recorder.command())
 
     assert recorder.watch(delivered(failing), DELIVERY_SECONDS)
     assert recorder.watch(delivered(failing, times=2), probe_timeout + RETRY_SLACK_SECONDS)
@@ -102,28 +101,23 @@ def test_only_the_records_reported_as_failed_return(
         pytest.param(None, id="null"),
         pytest.param({}, id="empty-object"),
         pytest.param({"batchItemFailures": []}, id="empty-list"),
-        pytest.param(
-            {"batchItemFailures": None},
-            id="null-list",
-            marks=pytest.mark.local_differs(
-                "a null batchItemFailures raises TypeError in the poller, so the batch is retried "
-                "(ministack/services/lambda_svc.py:7677)",
-                handling="process_input_queue always returns a list",
-            ),
-        ),
+        pytest.param({"batchItemFailures": None}, id="null-list", marks=pytest.mark.local_differs),
     ],
 )
 def test_an_empty_response_means_the_whole_batch_succeeded(
-    sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder, probe_timeout: int, reply: Any
+    sqs: Any, mapped: Queue, recorder: Recorder, probe_timeout: int, reply: Any
 ) -> None:
     """An empty or null response, or an empty or null batchItemFailures, deletes the whole batch.
 
     AWS: Lambda treats the batch as a complete success for an empty or null response and for an empty or null
     batchItemFailures list.
-    """
-    mappings.create(source)
 
-    sent = send(sqs, source, recorder.command(reply=reply), recorder.command(reply=reply))
+    Local cloud: (null-list) a null batchItemFailures raises TypeError in the poller, so the batch is retried
+    (ministack/services/lambda_svc.py:7677)
+
+    Handling: process_input_queue always returns a list
+    """
+    sent = send(sqs, mapped, recorder.command(reply=reply), recorder.command(reply=reply))
 
     assert recorder.watch(delivered(*sent), DELIVERY_SECONDS)
     recorder.watch(delivered(*sent, times=2), probe_timeout + RETRY_SLACK_SECONDS)
@@ -136,62 +130,59 @@ def assert_every_record_returns(recorder: Recorder, sent: list[str], probe_timeo
     assert returned, f"not every record came back: {[recorder.deliveries(m) for m in sent]}"
 
 
-@pytest.mark.local_differs(
-    "an itemIdentifier naming no record of the batch is ignored and the batch deleted "
-    "(ministack/services/lambda_svc.py:7692)",
-    handling="process_input_queue names only message ids of its batch (unit-tested)",
-)
+@pytest.mark.local_differs
 def test_an_unknown_item_identifier_fails_the_whole_batch(
-    sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder, probe_timeout: int
+    sqs: Any, mapped: Queue, recorder: Recorder, probe_timeout: int
 ) -> None:
     """A batchItemFailures entry naming no record of the batch fails the whole batch.
 
     AWS: an itemIdentifier with a message id that is not in the batch makes Lambda treat the batch as a complete
     failure.
+
+    Local cloud: an itemIdentifier naming no record of the batch is ignored and the batch deleted
+    (ministack/services/lambda_svc.py:7692)
+
+    Handling: process_input_queue names only message ids of its batch (unit-tested)
     """
-    mappings.create(source)
     reply = {"batchItemFailures": [{"itemIdentifier": "not-a-message-of-this-batch"}]}
 
-    sent = send(sqs, source, recorder.command(reply=reply), recorder.command(reply=reply))
+    sent = send(sqs, mapped, recorder.command(reply=reply), recorder.command(reply=reply))
 
     assert_every_record_returns(recorder, sent, probe_timeout)
 
 
-@pytest.mark.local_differs(
-    "an empty or missing itemIdentifier is skipped and the batch deleted (ministack/services/lambda_svc.py:7679)",
-    handling="process_input_queue always sets itemIdentifier to a message id (unit-tested)",
-)
+@pytest.mark.local_differs
 @pytest.mark.parametrize(
     "failure",
     [pytest.param({}, id="missing"), pytest.param({"itemIdentifier": ""}, id="empty")],
 )
 def test_a_missing_item_identifier_fails_the_whole_batch(
-    sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder, probe_timeout: int, failure: dict
+    sqs: Any, mapped: Queue, recorder: Recorder, probe_timeout: int, failure: dict
 ) -> None:
     """A batchItemFailures entry without an itemIdentifier fails the whole batch.
 
     AWS: a null or empty itemIdentifier, or one under another key name, makes Lambda treat the batch as a complete
     failure.
+
+    Local cloud: an empty or missing itemIdentifier is skipped and the batch deleted
+    (ministack/services/lambda_svc.py:7679)
+
+    Handling: process_input_queue always sets itemIdentifier to a message id (unit-tested)
     """
-    mappings.create(source)
     reply = {"batchItemFailures": [failure]}
 
-    sent = send(sqs, source, recorder.command(reply=reply), recorder.command(reply=reply))
+    sent = send(sqs, mapped, recorder.command(reply=reply), recorder.command(reply=reply))
 
     assert_every_record_returns(recorder, sent, probe_timeout)
 
 
-def test_an_exception_fails_the_whole_batch(
-    sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder, probe_timeout: int
-) -> None:
+def test_an_exception_fails_the_whole_batch(sqs: Any, mapped: Queue, recorder: Recorder, probe_timeout: int) -> None:
     """A function error, even with ReportBatchItemFailures, returns every record of the batch.
 
     AWS: when the invocation fails, Lambda deletes nothing; the records become visible again after the visibility
     timeout.
     """
-    mappings.create(source)
-
-    sent = send(sqs, source, recorder.command(fail_batch=True), recorder.command(fail_batch=True))
+    sent = send(sqs, mapped, recorder.command(fail_batch=True), recorder.command(fail_batch=True))
 
     assert_every_record_returns(recorder, sent, probe_timeout)
 
@@ -224,17 +215,16 @@ def queue_drained(sqs: Any, queue: Queue) -> bool:
     return bool(poll(empty, DELIVERY_SECONDS))
 
 
-def test_a_record_has_the_documented_shape(sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder) -> None:
-    """A record carries the SQS message: id, receipt handle, body, its MD5, attributes and the source queue.
+def test_a_record_has_the_documented_shape(sqs: Any, mapped: Queue, recorder: Recorder) -> None:
+    """A record carries the SQS message: id, receipt handle, body, its MD5, attributes and the mapped queue.
 
     AWS: each record has messageId, receiptHandle, body, attributes (ApproximateReceiveCount, SentTimestamp,
     SenderId, ApproximateFirstReceiveTimestamp), messageAttributes, md5OfBody, eventSource "aws:sqs",
     eventSourceARN and awsRegion.
     """
-    mappings.create(source)
     body = recorder.command()
 
-    [message_id] = send(sqs, source, body)
+    [message_id] = send(sqs, mapped, body)
 
     assert recorder.watch(delivered(message_id), DELIVERY_SECONDS)
     [record] = recorder.records
@@ -254,8 +244,8 @@ def test_a_record_has_the_documented_shape(sqs: Any, source: Queue, mappings: Ma
         body,
         hashlib.md5(body.encode()).hexdigest(),
     )
-    assert (record["eventSource"], record["eventSourceARN"]) == ("aws:sqs", source.arn)
-    assert record["awsRegion"] == source.arn.split(":")[3]
+    assert (record["eventSource"], record["eventSourceARN"]) == ("aws:sqs", mapped.arn)
+    assert record["awsRegion"] == mapped.arn.split(":")[3]
     assert set(record["attributes"]) >= {
         "ApproximateReceiveCount",
         "SentTimestamp",
@@ -266,21 +256,19 @@ def test_a_record_has_the_documented_shape(sqs: Any, source: Queue, mappings: Ma
     assert record["messageAttributes"] == {}
 
 
-@pytest.mark.local_differs(
-    "messageAttributes carry only the keys sent (stringValue, dataType), without the empty stringListValues and "
-    "binaryListValues (ministack/services/lambda_svc.py:7525)",
-    handling="the pipeline sends no message attributes",
-)
-def test_message_attributes_reach_the_record_as_aws_renders_them(
-    sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder
-) -> None:
+@pytest.mark.local_differs
+def test_message_attributes_reach_the_record_as_aws_renders_them(sqs: Any, mapped: Queue, recorder: Recorder) -> None:
     """A message attribute reaches the record in camelCase, with its empty list values.
 
     AWS: messageAttributes map each name to {stringValue, stringListValues: [], binaryListValues: [], dataType}.
+
+    Local cloud: messageAttributes carry only the keys sent (stringValue, dataType), without the empty
+    stringListValues and binaryListValues (ministack/services/lambda_svc.py:7525)
+
+    Handling: the pipeline sends no message attributes
     """
-    mappings.create(source)
     response = sqs.send_message(
-        QueueUrl=source.url,
+        QueueUrl=mapped.url,
         MessageBody=recorder.command(),
         MessageAttributes={"kind": {"DataType": "String", "StringValue": "greeting"}},
     )
@@ -292,15 +280,13 @@ def test_message_attributes_reach_the_record_as_aws_renders_them(
 
 
 def test_approximate_receive_count_grows_on_each_retry(
-    sqs: Any, source: Queue, mappings: Mappings, recorder: Recorder, probe_timeout: int
+    sqs: Any, mapped: Queue, recorder: Recorder, probe_timeout: int
 ) -> None:
     """A record retried after a failure comes back with ApproximateReceiveCount one higher each time.
 
     AWS: the record's attributes.ApproximateReceiveCount is the SQS receive count, which each delivery increments.
     """
-    mappings.create(source)
-
-    [message_id] = send(sqs, source, recorder.command(fail_times=2))
+    [message_id] = send(sqs, mapped, recorder.command(fail_times=2))
 
     assert recorder.watch(delivered(message_id), DELIVERY_SECONDS)
     assert recorder.watch(delivered(message_id, times=3), 2 * (probe_timeout + RETRY_SLACK_SECONDS))

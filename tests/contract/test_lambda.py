@@ -86,15 +86,16 @@ def test_the_runtime_sets_its_documented_environment_variables(
     assert environ.get("TZ") == ":UTC"
 
 
-@pytest.mark.local_differs(
-    "our runner serves invocations over stdin/stdout, not a Runtime API, so AWS_LAMBDA_RUNTIME_API is unset "
-    "(localcloud/runner/workers.py, runtime_environment)",
-    handling="our functions never read it; only custom runtimes and extensions do",
-)
+@pytest.mark.local_differs
 def test_the_runtime_api_address_is_set(echoed: Invocation) -> None:
     """The function sees AWS_LAMBDA_RUNTIME_API, the host:port of the Runtime API.
 
     AWS: AWS_LAMBDA_RUNTIME_API is a reserved variable set for every runtime (custom runtimes and extensions use it).
+
+    Local cloud: our runner serves invocations over stdin/stdout, not a Runtime API, so AWS_LAMBDA_RUNTIME_API is
+    unset (localcloud/runner/workers.py, runtime_environment)
+
+    Handling: our functions never read it; only custom runtimes and extensions do
     """
     assert re.fullmatch(r"[\w.-]+:\d+", echoed.payload["environ"].get("AWS_LAMBDA_RUNTIME_API", ""))
 
@@ -122,16 +123,17 @@ def test_the_context_object_describes_the_invocation(echoed: Invocation, configu
     assert 0 < context["remaining_time_in_millis"] <= configuration["Timeout"] * 1000
 
 
-@pytest.mark.local_differs(
-    "Invoke answers with the HTTP request's own id (ministack/app.py:3206) while the invocation gets another "
-    "(ministack/services/lambda_svc.py:5188), which our runner receives as the context's aws_request_id",
-    handling="nothing in the pipeline correlates Invoke responses with logs; find an invocation by its log lines",
-)
+@pytest.mark.local_differs
 def test_invoke_answers_with_the_invocations_request_id(echoed: Invocation) -> None:
     """Invoke's x-amzn-RequestId is the aws_request_id the function saw.
 
     AWS: the request id of an Invoke call is the invocation's, the one in context.aws_request_id and the
     START/END/REPORT log lines.
+
+    Local cloud: Invoke answers with the HTTP request's own id (ministack/app.py:3206) while the invocation gets
+    another (ministack/services/lambda_svc.py:5188), which our runner receives as the context's aws_request_id
+
+    Handling: nothing in the pipeline correlates Invoke responses with logs; find an invocation by its log lines
     """
     assert echoed.request_id == echoed.payload["context"]["aws_request_id"]
 
@@ -159,15 +161,16 @@ def test_a_timeout_ends_the_invocation_with_sandbox_timedout(lambda_client: Any,
     assert timed_out.payload["errorMessage"].endswith(f"Task timed out after {timeout}.00 seconds")
 
 
-@pytest.mark.local_differs(
-    "the proxy mode's own timeout message is 'Task timed out after N.00 seconds', without 'RequestId: <id> "
-    "Error: ' (ministack/services/lambda_svc.py:5356)",
-    handling="the runner answers a timeout only after MiniStack gave up, so errorType is always Sandbox.Timedout",
-)
+@pytest.mark.local_differs
 def test_the_timeout_error_names_the_request(lambda_client: Any, probe: ProbeStack) -> None:
     """The timeout's errorMessage starts with the invocation's request id.
 
     AWS: "RequestId: <id> Error: Task timed out after N.00 seconds".
+
+    Local cloud: the proxy mode's own timeout message is 'Task timed out after N.00 seconds', without 'RequestId:
+    <id> Error: ' (ministack/services/lambda_svc.py:5356)
+
+    Handling: the runner answers a timeout only after MiniStack gave up, so errorType is always Sandbox.Timedout
     """
     timeout = lambda_client.get_function_configuration(FunctionName=probe.probe_function_name)["Timeout"]
 
@@ -179,16 +182,17 @@ def test_the_timeout_error_names_the_request(lambda_client: Any, probe: ProbeSta
     )
 
 
-@pytest.mark.local_differs(
-    "a proxied function's error becomes errorType Runtime.HandlerError, errorMessage 'Proxy target returned HTTP "
-    "500: <the runtime's error JSON>' (ministack/services/lambda_svc.py:5368)",
-    handling="nothing in the pipeline reads Invoke errors; the runner logs the runtime's own error lines",
-)
+@pytest.mark.local_differs
 def test_an_unhandled_exception_comes_back_in_the_runtimes_error_shape(lambda_client: Any, probe: ProbeStack) -> None:
     """An exception the handler does not catch fails the invocation with the runtime's error document.
 
     AWS: FunctionError Unhandled and {"errorMessage", "errorType" (the exception's class name), "requestId",
     "stackTrace" (list of frames)}.
+
+    Local cloud: a proxied function's error becomes errorType Runtime.HandlerError, errorMessage 'Proxy target
+    returned HTTP 500: <the runtime's error JSON>' (ministack/services/lambda_svc.py:5368)
+
+    Handling: nothing in the pipeline reads Invoke errors; the runner logs the runtime's own error lines
     """
     failed = invoke(lambda_client, probe.probe_function_name, {"probe": "raise", "message": "boom"})
 

@@ -146,14 +146,16 @@ def test_a_message_of_1_mib_is_accepted_and_one_byte_more_is_rejected(queues: Qu
     assert code == "InvalidParameterValue"
 
 
-@pytest.mark.local_differs(
-    "only the body counts toward MaximumMessageSize; attributes are not added (ministack/services/sqs.py:648)",
-    handling="the pipeline sends no message attributes; the API and the processor limit bodies only",
-)
+@pytest.mark.local_differs
 def test_message_attributes_count_toward_the_size_limit(queues: Queues, sqs: Any) -> None:
     """A 1 MiB body with one message attribute is over the limit.
 
     AWS: the message size includes the body and every attribute's name, data type and value.
+
+    Local cloud: only the body counts toward MaximumMessageSize; attributes are not added
+    (ministack/services/sqs.py:648)
+
+    Handling: the pipeline sends no message attributes; the API and the processor limit bodies only
     """
     queue = queues.create(visibility_timeout=30)
 
@@ -276,15 +278,16 @@ def test_approximate_counts_tell_visible_in_flight_and_delayed(queues: Queues, s
     assert poll(lambda: counts() == wanted, COUNTS_SETTLE_SECONDS), f"counts {counts()}, expected {wanted}"
 
 
-@pytest.mark.local_differs(
-    "StartMessageMoveTask is not implemented: InvalidAction (ministack/services/sqs.py:1187, no handler)",
-    handling="the pipeline never calls it; on the local cloud move dead letters back by receive + send",
-)
+@pytest.mark.local_differs
 def test_start_message_move_task_moves_dead_letters_back_to_their_source(queues: Queues, sqs: Any) -> None:
     """StartMessageMoveTask on a DLQ moves its messages back to the queue they came from.
 
     AWS: StartMessageMoveTask with only SourceArn (a DLQ) redrives each message to its original source queue;
     ListMessageMoveTasks reports the task.
+
+    Local cloud: StartMessageMoveTask is not implemented: InvalidAction (ministack/services/sqs.py:1187, no handler)
+
+    Handling: the pipeline never calls it; on the local cloud move dead letters back by receive + send
     """
     dlq = queues.create(visibility_timeout=30)
     source = queues.create(visibility_timeout=30, dead_letter=dlq, max_receive_count=1)

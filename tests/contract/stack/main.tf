@@ -4,11 +4,22 @@
 # probe. Tests create their own queues and event source mappings with boto3;
 # those are named <name_prefix>-contract-*, which is all the probe may touch.
 
+# As in the root module: credentials, and on the local cloud the endpoint,
+# come from the standard AWS_* environment variables.
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = { Project = var.name_prefix, Purpose = "contract-tests" }
+  }
+}
+
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
 locals {
+  api             = aws_api_gateway_rest_api.probe.id
   test_queues_arn = "arn:${data.aws_partition.current.partition}:sqs:${var.region}:${data.aws_caller_identity.current.account_id}:${var.name_prefix}-contract-*"
 }
 
@@ -62,25 +73,25 @@ resource "aws_api_gateway_rest_api" "probe" {
 }
 
 resource "aws_api_gateway_resource" "any_path" {
-  rest_api_id = aws_api_gateway_rest_api.probe.id
+  rest_api_id = local.api
   parent_id   = aws_api_gateway_rest_api.probe.root_resource_id
   path_part   = "{proxy+}"
 }
 
 resource "aws_api_gateway_method" "any_path" {
-  rest_api_id   = aws_api_gateway_rest_api.probe.id
+  rest_api_id   = local.api
   resource_id   = aws_api_gateway_resource.any_path.id
   http_method   = "ANY"
   authorization = "NONE"
 }
 
 resource "aws_api_gateway_integration" "any_path" {
-  rest_api_id             = aws_api_gateway_rest_api.probe.id
-  resource_id             = aws_api_gateway_resource.any_path.id
-  http_method             = aws_api_gateway_method.any_path.http_method
   type                    = "AWS_PROXY"
-  integration_http_method = "POST"
   uri                     = module.probe.invoke_arn
+  integration_http_method = "POST"
+  rest_api_id             = local.api
+  resource_id             = aws_api_gateway_method.any_path.resource_id
+  http_method             = aws_api_gateway_method.any_path.http_method
 }
 
 resource "aws_lambda_permission" "api" {
@@ -92,7 +103,7 @@ resource "aws_lambda_permission" "api" {
 }
 
 resource "aws_api_gateway_deployment" "probe" {
-  rest_api_id = aws_api_gateway_rest_api.probe.id
+  rest_api_id = local.api
 
   triggers = {
     redeployment = sha1(jsonencode([aws_api_gateway_integration.any_path.id, aws_api_gateway_integration.any_path.uri]))
@@ -104,7 +115,7 @@ resource "aws_api_gateway_deployment" "probe" {
 }
 
 resource "aws_api_gateway_stage" "probe" {
-  rest_api_id   = aws_api_gateway_rest_api.probe.id
+  rest_api_id   = local.api
   deployment_id = aws_api_gateway_deployment.probe.id
   stage_name    = "probe"
 }
