@@ -216,7 +216,7 @@ def queue_drained(sqs: Any, queue: Queue) -> bool:
 
 
 def test_a_record_has_the_documented_shape(sqs: Any, mapped: Queue, recorder: Recorder) -> None:
-    """A record carries the SQS message: id, receipt handle, body, its MD5, attributes and the mapped queue.
+    """A record carries the SQS message: id, receipt handle, body, its MD5, attributes and the source queue.
 
     AWS: each record has messageId, receiptHandle, body, attributes (ApproximateReceiveCount, SentTimestamp,
     SenderId, ApproximateFirstReceiveTimestamp), messageAttributes, md5OfBody, eventSource "aws:sqs",
