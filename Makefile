@@ -33,11 +33,19 @@ SELECT_WORKSPACE ?= yes
 
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
-# Functions the local cloud hands to our runner; EXTRA_FUNCTIONS adds test or benchmark probes.
+PIPELINE_FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
+# The contract suite's probe stack (tests/contract/stack), deployed beside the pipeline.
+CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep
+# EXTRA_FUNCTIONS adds benchmark or other probes.
 EXTRA_FUNCTIONS ?=
-FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue $(EXTRA_FUNCTIONS)
+# Every function the local cloud hands to our runner.
+FUNCTIONS := $(PIPELINE_FUNCTIONS) $(CONTRACT_FUNCTIONS) $(EXTRA_FUNCTIONS)
 ZIPS := build/process_input_queue.zip build/check_output_queue.zip
 STATE_FILE := terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
+CONTRACT_DIR := tests/contract/stack
+CONTRACT_ZIP := build/contract/probe.zip
+CONTRACT_STATE_FILE := $(CONTRACT_DIR)/terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
+FIDELITY_REPORT := build/fidelity-$(WORKSPACE).json
 DEPLOY_LOG := build/logs/deploy-$(WORKSPACE).log
 
 # Providers come from the machine's mirror when it has one, else the registry.
@@ -47,6 +55,8 @@ export TF_INPUT := 0
 TF := terraform
 TFW := TF_WORKSPACE=$(WORKSPACE) terraform
 TF_VARS := -var name_prefix=$(NAME_PREFIX) $(EXTRA_TF_VARS)
+TFC := $(TFW) -chdir=$(CONTRACT_DIR)
+CONTRACT_TF_VARS := -var name_prefix=$(NAME_PREFIX) -var zip_path=$(CURDIR)/$(CONTRACT_ZIP)
 
 ifeq ($(TARGET),local)
 LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
@@ -60,6 +70,7 @@ unexport AWS_PROFILE AWS_SESSION_TOKEN
 export LOCALCLOUD_PORT
 export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
 TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var dlq_alarms_enabled=false -var sqs_batch_action_aliases=true
+CONTRACT_TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var sqs_batch_action_aliases=true
 endif
 
 LC := $(VENV_PY) -m localcloud
@@ -125,6 +136,33 @@ test-unit: build ## Unit tests (handlers on moto, our tools), terraform test, th
 test-integration: cloud-reachable ## Integration suite against the deployed stack (TARGET=local|aws)
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration -m integration -n 4 $(PYTEST_ARGS)
 
+.PHONY: test-contract
+test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipeline relies on, against the deployed stack (TARGET=local|aws)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/contract -m contract -n 4 $(PYTEST_ARGS)
+
+# The probe stack the contract suite needs beside the pipeline; applying an
+# unchanged one is a no-op.
+.PHONY: contract-deploy
+contract-deploy: cloud-reachable contract-build
+ifeq ($(TARGET),local)
+	@$(LC) forget-stale-state --state-file $(CONTRACT_STATE_FILE)
+endif
+	@$(TFC) init -input=false >/dev/null
+	@$(TFC) apply -auto-approve -input=false -no-color $(CONTRACT_TF_VARS) > build/logs/contract-deploy-$(WORKSPACE).log 2>&1 \
+		|| { grep -E '^(Error|│)' build/logs/contract-deploy-$(WORKSPACE).log; \
+		     echo "error: deploying the contract probe failed; full log: build/logs/contract-deploy-$(WORKSPACE).log"; exit 1; }
+
+# The probe's zip (tests/contract/functions), built like the pipeline's.
+.PHONY: contract-build
+contract-build: $(VENV_STAMP)
+	@mkdir -p build/logs
+	@$(VENV_PY) -m tools.build_functions --functions tests/contract/functions --build $(dir $(CONTRACT_ZIP)) >/dev/null
+
+.PHONY: fidelity
+fidelity: ## Run the contract suite on the local cloud's deployed stack and regenerate docs/fidelity.md
+	$(MAKE) test-contract TARGET=local PYTEST_ARGS="--fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)"
+	$(VENV_PY) -m tools.fidelity_table $(FIDELITY_REPORT) docs/fidelity.md
+
 .PHONY: test
 test: ## All of it, as CI runs it: lint, unit and Terraform tests, then deploy into a fresh local cloud, run the live suites, destroy, stop it
 	$(MAKE) lint validate test-unit
@@ -139,7 +177,9 @@ test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (
 live-cycle:
 	$(LC) down >/dev/null
 	trap '$(MAKE) destroy >/dev/null || echo "warning: destroy failed"; $(LC) down' EXIT; \
-		$(MAKE) deploy && $(MAKE) clean-plan && $(MAKE) test-integration
+		$(MAKE) deploy && $(MAKE) clean-plan && $(MAKE) test-integration \
+		&& $(MAKE) test-contract PYTEST_ARGS="--fidelity-report=$(FIDELITY_REPORT)" \
+		&& $(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
 
 # A deploy must leave nothing for the next plan to do.
 .PHONY: clean-plan
@@ -163,7 +203,7 @@ status: $(VENV_STAMP) ## Is the local cloud running and answering?
 
 .PHONY: logs
 logs: $(VENV_STAMP) ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
-	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(FUNCTIONS))
+	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(PIPELINE_FUNCTIONS))
 
 .PHONY: deploy
 deploy: $(VENV_STAMP) ## Build and apply the stack (local: starts the local cloud first), print curl commands
@@ -190,7 +230,11 @@ plan: cloud-reachable init ## Show what a deploy would change (exit 2 when somet
 	$(TFW) plan -input=false -detailed-exitcode $(TF_VARS)
 
 .PHONY: destroy
-destroy: cloud-reachable init ## Delete the deployed stack
+destroy: cloud-reachable init contract-build ## Delete the deployed stack (and the contract probe, when deployed)
+	@if [ -s $(CONTRACT_STATE_FILE) ]; then \
+		$(TFC) init -input=false >/dev/null && \
+		$(TFC) destroy -auto-approve -input=false $(CONTRACT_TF_VARS) > build/logs/contract-destroy-$(WORKSPACE).log 2>&1 \
+		|| { echo "error: destroying the contract probe failed; full log: build/logs/contract-destroy-$(WORKSPACE).log"; exit 1; }; fi
 	$(TFW) destroy -auto-approve -input=false $(TF_VARS)
 
 # On the local target, fail with one line instead of Terraform's connection errors.
