@@ -56,6 +56,8 @@ TF := terraform
 TFW := TF_WORKSPACE=$(WORKSPACE) terraform
 TF_VARS := -var name_prefix=$(NAME_PREFIX) $(EXTRA_TF_VARS)
 TFC := $(TFW) -chdir=$(CONTRACT_DIR)
+# Static checks keep their own .terraform, so they can run while a deploy inits.
+TFS := TF_DATA_DIR=$(CURDIR)/build/terraform-static terraform
 CONTRACT_TF_VARS := -var name_prefix=$(NAME_PREFIX) -var zip_path=$(CURDIR)/$(CONTRACT_ZIP)
 
 ifeq ($(TARGET),local)
@@ -121,15 +123,19 @@ init: ## terraform init (providers from the local mirror when present)
 	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
 	$(TFW) init -input=false -test-directory=tests/terraform >/dev/null
 
+.PHONY: static-init
+static-init:
+	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
+	@$(TFS) init -backend=false -input=false -test-directory=tests/terraform >/dev/null
+
 .PHONY: validate
-validate: init ## terraform validate
-	$(TFW) validate
+validate: static-init ## terraform validate
+	$(TFS) validate
 
 .PHONY: test-unit
-test-unit: build ## Unit tests (handlers on moto, our tools), terraform test, the zip import check
+test-unit: build static-init ## Unit tests (handlers on moto, our tools), terraform test, the zip import check
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
-	$(MAKE) init
-	$(TFW) test -test-directory=tests/terraform
+	$(TFS) test -test-directory=tests/terraform
 	$(LC) package-check $(ZIPS)
 
 .PHONY: test-integration
@@ -164,9 +170,14 @@ fidelity: ## Run the contract suite on the local cloud's deployed stack and rege
 	$(VENV_PY) -m tools.fidelity_table $(FIDELITY_REPORT) docs/fidelity.md
 
 .PHONY: test
-test: ## All of it, as CI runs it: lint, unit and Terraform tests, then deploy into a fresh local cloud, run the live suites, destroy, stop it
-	$(MAKE) lint validate test-unit
-	$(MAKE) test-live
+test: ## All of it, as CI runs it: static checks, and at the same time deploy into a fresh local cloud, live suites, destroy, stop
+	$(MAKE) -j2 --output-sync=line static-checks test-live
+
+.PHONY: static-checks
+static-checks: ## lint, validate and test-unit, one after the other
+	$(MAKE) lint
+	$(MAKE) validate
+	$(MAKE) test-unit
 
 .PHONY: test-live
 test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (TEST_PORT) and workspace
@@ -177,9 +188,14 @@ test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (
 live-cycle:
 	$(LC) down >/dev/null
 	trap '$(MAKE) destroy >/dev/null || echo "warning: destroy failed"; $(LC) down' EXIT; \
-		$(MAKE) deploy && $(MAKE) clean-plan && $(MAKE) test-integration \
-		&& $(MAKE) test-contract PYTEST_ARGS="--fidelity-report=$(FIDELITY_REPORT)" \
-		&& $(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
+		$(LC) up && $(MAKE) -j2 deploy contract-deploy && $(MAKE) clean-plan && $(MAKE) live-suites
+
+# The integration and contract suites in one parallel pytest run on the deployed stack.
+.PHONY: live-suites
+live-suites: cloud-reachable
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration tests/contract -m "integration or contract" \
+		-n 4 --fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)
+	$(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
 
 # A deploy must leave nothing for the next plan to do.
 .PHONY: clean-plan
