@@ -169,9 +169,14 @@ fidelity: ## Run the contract suite on the local cloud's deployed stack and rege
 	$(MAKE) test-contract TARGET=local PYTEST_ARGS="--fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)"
 	$(VENV_PY) -m tools.fidelity_table $(FIDELITY_REPORT) docs/fidelity.md
 
+# make test's live half runs on a local cloud of its own, so it never touches a
+# developer's stack: its own port, workspace and fast-failing settings.
+LIVE_VARS = TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)"
+
 .PHONY: test
-test: ## All of it, as CI runs it: static checks, and at the same time deploy into a fresh local cloud, live suites, destroy, stop
-	$(MAKE) -j2 --output-sync=line static-checks test-live
+test: ## All of it, as CI runs it: static checks while a fresh local cloud deploys, then the live suites, destroy, stop
+	trap '$(MAKE) live-teardown $(LIVE_VARS)' EXIT; \
+		$(MAKE) -j2 --output-sync=line static-checks live-deploy && $(MAKE) live-suites $(LIVE_VARS)
 
 .PHONY: static-checks
 static-checks: ## lint, validate and test-unit, one after the other
@@ -180,15 +185,27 @@ static-checks: ## lint, validate and test-unit, one after the other
 	$(MAKE) test-unit
 
 .PHONY: test-live
-test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (TEST_PORT) and workspace
-	$(MAKE) live-cycle TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no \
-		EXTRA_TF_VARS="$(TEST_STACK_VARS)"
+test-live: $(VENV_STAMP) ## The live half of make test alone: fresh local cloud on TEST_PORT, deploy, live suites, destroy, stop
+	trap '$(MAKE) live-teardown $(LIVE_VARS)' EXIT; \
+		$(MAKE) live-deploy && $(MAKE) live-suites $(LIVE_VARS)
 
-.PHONY: live-cycle
-live-cycle:
+# Deploying is mostly the provider's waits, so it overlaps the CPU-bound static
+# checks; the live suites then run alone, so their timings are not squeezed.
+.PHONY: live-deploy
+live-deploy: $(VENV_STAMP)
+	$(MAKE) live-stack $(LIVE_VARS)
+
+.PHONY: live-stack
+live-stack:
 	$(LC) down >/dev/null
-	trap '$(MAKE) destroy >/dev/null || echo "warning: destroy failed"; $(LC) down' EXIT; \
-		$(LC) up && $(MAKE) -j2 deploy contract-deploy && $(MAKE) clean-plan && $(MAKE) live-suites
+	$(LC) up
+	$(MAKE) -j2 deploy contract-deploy
+	$(MAKE) clean-plan
+
+.PHONY: live-teardown
+live-teardown:
+	$(MAKE) destroy >/dev/null || echo "warning: destroy failed"
+	$(LC) down
 
 # The integration and contract suites in one parallel pytest run on the deployed stack.
 .PHONY: live-suites
