@@ -33,6 +33,7 @@ SELECT_WORKSPACE ?= yes
 
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
+INIT_STAMP := .terraform/.initialized
 PIPELINE_FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
 # The contract suite's probe stack (tests/contract/stack), deployed beside the pipeline.
 CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep
@@ -119,9 +120,13 @@ lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov
 	$(MAKE) checkov
 
 .PHONY: init
-init: ## terraform init (providers from the local mirror when present)
+init: $(INIT_STAMP) ## terraform init (providers from the local mirror when present), when the root module or lock changed
+
+# Init takes seconds even with nothing to do, so it runs only when what it reads changed.
+$(INIT_STAMP): .terraform.lock.hcl $(wildcard *.tf) $(TF_CLI_CONFIG_FILE)
 	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
 	$(TFW) init -input=false -test-directory=tests/terraform >/dev/null
+	@touch $@
 
 .PHONY: static-init
 static-init:
@@ -253,7 +258,7 @@ endif
 	@$(TFW) apply -auto-approve -input=false -no-color $(TF_VARS) 2>&1 | tee $(DEPLOY_LOG) \
 		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
 		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
-	@api=$$($(TFW) output -raw api_url); \
+	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
 		echo; echo "api_url: $$api"; echo "Try it:"; \
 		echo "  curl -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
 		echo "  curl \"$$api/outbox?id=1\""
