@@ -14,6 +14,9 @@ VENV ?= .venv
 LOCALCLOUD_PORT ?= 4566
 TEST_PORT ?= 4577
 PYTEST_ARGS ?=
+# make redrive: which dead-letter queue to move back (input or output), and whether only to count.
+DLQ ?= input
+DRY_RUN ?=
 EXTRA_TF_VARS ?=
 # make test's stack fails fast: a poison message reaches the DLQ in ~60 s, not 3 minutes.
 TEST_STACK_VARS ?= -var process_timeout_seconds=5 -var input_visibility_timeout_seconds=30 -var max_receive_count=2
@@ -123,29 +126,38 @@ test-unit: build ## Unit tests (handlers on moto, our tools), terraform test, th
 test-integration: cloud-reachable ## Integration suite against the deployed stack (TARGET=local|aws)
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration -m integration -n 4 $(PYTEST_ARGS)
 
+.PHONY: test-faults
+test-faults: cloud-reachable ## Fault suite against the deployed stack, serially: kills, timeouts, IAM denial, restart, redrive, a 5,000 burst
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/faults -m faults $(PYTEST_ARGS)
+
 .PHONY: test
 test: ## All of it, as CI runs it: lint, unit and Terraform tests, then deploy into a fresh local cloud, run the live suites, destroy, stop it
 	$(MAKE) lint validate test-unit
 	$(MAKE) test-live
 
+# The test cloud persists its state so the fault suite can restart it with a
+# backlog waiting; it starts from no saved state (down --forget-state).
 .PHONY: test-live
 test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (TEST_PORT) and workspace
-	$(MAKE) live-cycle TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no \
-		EXTRA_TF_VARS="$(TEST_STACK_VARS)"
+	$(MAKE) live-cycle TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) LOCALCLOUD_PERSIST=true WORKSPACE=test \
+		SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)"
 
+# The fault suite runs last and alone: it changes the stack (IAM, function
+# settings, the event source mapping) and restarts the cloud, and restores all
+# of it, which the second clean-plan proves.
 .PHONY: live-cycle
 live-cycle:
-	$(LC) down >/dev/null
+	$(LC) down --forget-state >/dev/null
 	trap '$(MAKE) destroy >/dev/null || echo "warning: destroy failed"; $(LC) down' EXIT; \
-		$(MAKE) deploy && $(MAKE) clean-plan && $(MAKE) test-integration
+		$(MAKE) deploy && $(MAKE) clean-plan && $(MAKE) test-integration && $(MAKE) test-faults && $(MAKE) clean-plan
 
-# A deploy must leave nothing for the next plan to do.
+# A deployed stack must leave nothing for the next plan to do.
 .PHONY: clean-plan
 clean-plan:
 	@$(MAKE) plan > build/logs/plan-$(WORKSPACE).log 2>&1 \
 		|| { grep -E '^  [#~+-]|Plan:|Error' build/logs/plan-$(WORKSPACE).log; \
-		     echo "error: the plan right after deploy is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
-	@echo "plan after deploy: no changes"
+		     echo "error: the plan is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
+	@echo "plan: no changes"
 
 .PHONY: up
 up: $(VENV_STAMP) ## Start the local cloud in the background (LOCALCLOUD_AUTH=false: no IAM enforcement)
@@ -197,6 +209,12 @@ cloud-reachable: $(VENV_STAMP)
 ifeq ($(TARGET),local)
 	@$(LC) status >/dev/null || { echo "error: the local cloud on port $(LOCALCLOUD_PORT) is not running: make up (or make deploy)"; exit 1; }
 endif
+
+.PHONY: redrive
+redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once their cause is fixed (DLQ=input|output; DRY_RUN=1 only counts)
+	@from=$$($(TFW) output -raw $(DLQ)_dlq_url 2>/dev/null) && to=$$($(TFW) output -raw $(DLQ)_queue_url 2>/dev/null) \
+		|| { echo "error: workspace $(WORKSPACE) has no deployed $(DLQ) DLQ (DLQ is input or output; make deploy first)"; exit 1; }; \
+		$(VENV_PY) -m tools.redrive --from "$$from" --to "$$to" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
 
 .PHONY: clean
 clean: ## Remove build output and the local cloud's files (stops it first)

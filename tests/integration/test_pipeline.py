@@ -140,7 +140,7 @@ def test_validation_an_unknown_route_or_method_is_403(
 
 
 def test_validation_an_oversize_message_is_a_clear_4xx(pipeline: TrackingPipeline) -> None:
-    # GIVEN a body just over SQS's 1 MiB message limit
+    # GIVEN a body over the queues' 256 KiB message limit (the provider's default MaximumMessageSize)
     result_id = unique_id()
     body = {"id": result_id, "message": "x" * 1_048_576}
     # WHEN it is posted
