@@ -36,9 +36,19 @@ SELECT_WORKSPACE ?= yes
 
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
-FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
+PIPELINE_FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
+# The contract suite's probe stack (tests/contract/stack), deployed beside the pipeline.
+CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep
+# EXTRA_FUNCTIONS adds benchmark or other probes.
+EXTRA_FUNCTIONS ?=
+# Every function the local cloud hands to our runner.
+FUNCTIONS := $(PIPELINE_FUNCTIONS) $(CONTRACT_FUNCTIONS) $(EXTRA_FUNCTIONS)
 ZIPS := build/process_input_queue.zip build/check_output_queue.zip
 STATE_FILE := terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
+CONTRACT_DIR := tests/contract/stack
+CONTRACT_ZIP := build/contract/probe.zip
+CONTRACT_STATE_FILE := $(CONTRACT_DIR)/terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
+FIDELITY_REPORT := build/fidelity-$(WORKSPACE).json
 DEPLOY_LOG := build/logs/deploy-$(WORKSPACE).log
 
 # Providers come from the machine's mirror when it has one, else the registry.
@@ -48,6 +58,10 @@ export TF_INPUT := 0
 TF := terraform
 TFW := TF_WORKSPACE=$(WORKSPACE) terraform
 TF_VARS := -var name_prefix=$(NAME_PREFIX) $(EXTRA_TF_VARS)
+TFC := $(TFW) -chdir=$(CONTRACT_DIR)
+# Static checks keep their own .terraform, so they can run while a deploy inits.
+TFS := TF_DATA_DIR=$(CURDIR)/build/terraform-static terraform
+CONTRACT_TF_VARS := -var name_prefix=$(NAME_PREFIX) -var zip_path=$(CURDIR)/$(CONTRACT_ZIP)
 
 ifeq ($(TARGET),local)
 LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
@@ -61,6 +75,7 @@ unexport AWS_PROFILE AWS_SESSION_TOKEN
 export LOCALCLOUD_PORT
 export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
 TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var dlq_alarms_enabled=false -var sqs_batch_action_aliases=true
+CONTRACT_TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var sqs_batch_action_aliases=true
 endif
 
 LC := $(VENV_PY) -m localcloud
@@ -111,15 +126,19 @@ init: ## terraform init (providers from the local mirror when present)
 	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
 	$(TFW) init -input=false -test-directory=tests/terraform >/dev/null
 
+.PHONY: static-init
+static-init:
+	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
+	@$(TFS) init -backend=false -input=false -test-directory=tests/terraform >/dev/null
+
 .PHONY: validate
-validate: init ## terraform validate
-	$(TFW) validate
+validate: static-init ## terraform validate
+	$(TFS) validate
 
 .PHONY: test-unit
-test-unit: build ## Unit tests (handlers on moto, our tools), terraform test, the zip import check
+test-unit: build static-init ## Unit tests (handlers on moto, our tools), terraform test, the zip import check
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
-	$(MAKE) init
-	$(TFW) test -test-directory=tests/terraform
+	$(TFS) test -test-directory=tests/terraform
 	$(LC) package-check $(ZIPS)
 
 .PHONY: test-integration
@@ -130,26 +149,85 @@ test-integration: cloud-reachable ## Integration suite against the deployed stac
 test-faults: cloud-reachable ## Fault suite against the deployed stack, serially: kills, timeouts, IAM denial, restart, redrive, a 5,000 burst
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/faults -m faults $(PYTEST_ARGS)
 
+.PHONY: test-contract
+test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipeline relies on, against the deployed stack (TARGET=local|aws)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/contract -m contract -n 4 $(PYTEST_ARGS)
+
+# The probe stack the contract suite needs beside the pipeline; applying an
+# unchanged one is a no-op.
+.PHONY: contract-deploy
+contract-deploy: cloud-reachable contract-build
+ifeq ($(TARGET),local)
+	@$(LC) forget-stale-state --state-file $(CONTRACT_STATE_FILE)
+endif
+	@$(TFC) init -input=false >/dev/null
+	@$(TFC) apply -auto-approve -input=false -no-color $(CONTRACT_TF_VARS) > build/logs/contract-deploy-$(WORKSPACE).log 2>&1 \
+		|| { grep -E '^(Error|│)' build/logs/contract-deploy-$(WORKSPACE).log; \
+		     echo "error: deploying the contract probe failed; full log: build/logs/contract-deploy-$(WORKSPACE).log"; exit 1; }
+
+# The probe's zip (tests/contract/functions), built like the pipeline's.
+.PHONY: contract-build
+contract-build: $(VENV_STAMP)
+	@mkdir -p build/logs
+	@$(VENV_PY) -m tools.build_functions --functions tests/contract/functions --build $(dir $(CONTRACT_ZIP)) >/dev/null
+
+.PHONY: fidelity
+fidelity: ## Run the contract suite on the local cloud's deployed stack and regenerate docs/fidelity.md
+	$(MAKE) test-contract TARGET=local PYTEST_ARGS="--fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)"
+	$(VENV_PY) -m tools.fidelity_table $(FIDELITY_REPORT) docs/fidelity.md
+
+# make test's live half runs on a local cloud of its own, so it never touches a
+# developer's stack: its own port, workspace and fast-failing settings. It
+# persists its state so the fault suite can restart it with a backlog waiting,
+# and starts from no saved state (down --forget-state).
+LIVE_VARS = TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)" \
+	LOCALCLOUD_PERSIST=true
+
 .PHONY: test
-test: ## All of it, as CI runs it: lint, unit and Terraform tests, then deploy into a fresh local cloud, run the live suites, destroy, stop it
-	$(MAKE) lint validate test-unit
-	$(MAKE) test-live
+test: ## All of it, as CI runs it: static checks while a fresh local cloud deploys, then the live suites, destroy, stop
+	trap '$(MAKE) live-teardown $(LIVE_VARS)' EXIT; \
+		$(MAKE) -j2 --output-sync=line static-checks live-deploy && $(MAKE) live-suites $(LIVE_VARS)
 
-# The test cloud persists its state so the fault suite can restart it with a
-# backlog waiting; it starts from no saved state (down --forget-state).
+.PHONY: static-checks
+static-checks: ## lint, validate and test-unit, one after the other
+	$(MAKE) lint
+	$(MAKE) validate
+	$(MAKE) test-unit
+
 .PHONY: test-live
-test-live: $(VENV_STAMP) ## The live half of make test, on its own local cloud (TEST_PORT) and workspace
-	$(MAKE) live-cycle TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) LOCALCLOUD_PERSIST=true WORKSPACE=test \
-		SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)"
+test-live: $(VENV_STAMP) ## The live half of make test alone: fresh local cloud on TEST_PORT, deploy, live suites, destroy, stop
+	trap '$(MAKE) live-teardown $(LIVE_VARS)' EXIT; \
+		$(MAKE) live-deploy && $(MAKE) live-suites $(LIVE_VARS)
 
-# The fault suite runs last and alone: it changes the stack (IAM, function
-# settings, the event source mapping) and restarts the cloud, and restores all
-# of it, which the second clean-plan proves.
-.PHONY: live-cycle
-live-cycle:
+# Deploying is mostly the provider's waits, so it overlaps the CPU-bound static
+# checks; the live suites then run alone, so their timings are not squeezed.
+.PHONY: live-deploy
+live-deploy: $(VENV_STAMP)
+	$(MAKE) live-stack $(LIVE_VARS)
+
+.PHONY: live-stack
+live-stack:
 	$(LC) down --forget-state >/dev/null
-	trap '$(MAKE) destroy >/dev/null || echo "warning: destroy failed"; $(LC) down' EXIT; \
-		$(MAKE) deploy && $(MAKE) clean-plan && $(MAKE) test-integration && $(MAKE) test-faults && $(MAKE) clean-plan
+	$(LC) up
+	$(MAKE) -j2 deploy contract-deploy
+	$(MAKE) clean-plan
+
+.PHONY: live-teardown
+live-teardown:
+	$(MAKE) destroy >/dev/null || echo "warning: destroy failed"
+	$(LC) down
+
+# The integration and contract suites in one parallel pytest run on the
+# deployed stack. The fault suite runs after them, alone: it changes the stack
+# (IAM, function settings) and restarts the cloud, and restores all of it,
+# which the second clean plan proves.
+.PHONY: live-suites
+live-suites: cloud-reachable
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration tests/contract -m "integration or contract" \
+		-n 4 --fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)
+	$(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
+	$(MAKE) test-faults
+	$(MAKE) clean-plan
 
 # A deployed stack must leave nothing for the next plan to do.
 .PHONY: clean-plan
@@ -173,7 +251,7 @@ status: $(VENV_STAMP) ## Is the local cloud running and answering?
 
 .PHONY: logs
 logs: $(VENV_STAMP) ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
-	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(FUNCTIONS))
+	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(PIPELINE_FUNCTIONS))
 
 .PHONY: deploy
 deploy: $(VENV_STAMP) ## Build and apply the stack (local: starts the local cloud first), print curl commands
@@ -200,7 +278,11 @@ plan: cloud-reachable init ## Show what a deploy would change (exit 2 when somet
 	$(TFW) plan -input=false -detailed-exitcode $(TF_VARS)
 
 .PHONY: destroy
-destroy: cloud-reachable init ## Delete the deployed stack
+destroy: cloud-reachable init contract-build ## Delete the deployed stack (and the contract probe, when deployed)
+	@if [ -s $(CONTRACT_STATE_FILE) ]; then \
+		$(TFC) init -input=false >/dev/null && \
+		$(TFC) destroy -auto-approve -input=false $(CONTRACT_TF_VARS) > build/logs/contract-destroy-$(WORKSPACE).log 2>&1 \
+		|| { echo "error: destroying the contract probe failed; full log: build/logs/contract-destroy-$(WORKSPACE).log"; exit 1; }; fi
 	$(TFW) destroy -auto-approve -input=false $(TF_VARS)
 
 # On the local target, fail with one line instead of Terraform's connection errors.
@@ -215,6 +297,14 @@ redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once th
 	@from=$$($(TFW) output -raw $(DLQ)_dlq_url 2>/dev/null) && to=$$($(TFW) output -raw $(DLQ)_queue_url 2>/dev/null) \
 		|| { echo "error: workspace $(WORKSPACE) has no deployed $(DLQ) DLQ (DLQ is input or output; make deploy first)"; exit 1; }; \
 		$(VENV_PY) -m tools.redrive --from "$$from" --to "$$to" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
+
+$(VENV)/.bench-installed: $(VENV_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads (~15 min); writes bench/results.{json,png}
+	$(VENV_PY) -m bench $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## Remove build output and the local cloud's files (stops it first)

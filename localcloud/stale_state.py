@@ -1,8 +1,9 @@
 """Notice when the local cloud lost a deployed stack, so the next deploy re-creates it.
 
 A local cloud restarted without state persistence forgets every resource,
-while Terraform's state still lists them. If the queues the state names are
-gone, the state is moved aside (kept for inspection) and Terraform starts over.
+while Terraform's state still lists them. If the queues or functions the state
+names are gone, the state is moved aside (kept for inspection) and Terraform
+starts over.
 """
 
 from __future__ import annotations
@@ -19,20 +20,32 @@ from botocore.exceptions import ClientError
 from localcloud.settings import Settings
 
 
-def queue_urls(state: dict[str, Any]) -> list[str]:
+def managed_attribute(state: dict[str, Any], resource_type: str, attribute: str) -> list[str]:
     return [
-        instance["attributes"]["url"]
+        instance["attributes"][attribute]
         for resource in state.get("resources", [])
-        if resource.get("type") == "aws_sqs_queue" and resource.get("mode") == "managed"
+        if resource.get("type") == resource_type and resource.get("mode") == "managed"
         for instance in resource.get("instances", [])
-        if instance.get("attributes", {}).get("url")
+        if instance.get("attributes", {}).get(attribute)
     ]
 
 
-def missing_queues(urls: list[str], endpoint: str) -> list[str]:
-    sqs = boto3.client(
-        "sqs", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+def queue_urls(state: dict[str, Any]) -> list[str]:
+    return managed_attribute(state, "aws_sqs_queue", "url")
+
+
+def function_names(state: dict[str, Any]) -> list[str]:
+    return managed_attribute(state, "aws_lambda_function", "function_name")
+
+
+def client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service, endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
     )
+
+
+def missing_queues(urls: list[str], endpoint: str) -> list[str]:
+    sqs = client("sqs", endpoint)
     missing = []
     for url in urls:
         try:
@@ -45,12 +58,27 @@ def missing_queues(urls: list[str], endpoint: str) -> list[str]:
     return missing
 
 
+def missing_functions(names: list[str], endpoint: str) -> list[str]:
+    lambda_client = client("lambda", endpoint)
+    missing = []
+    for name in names:
+        try:
+            lambda_client.get_function_configuration(FunctionName=name)
+        except lambda_client.exceptions.ResourceNotFoundException:
+            missing.append(name)
+    return missing
+
+
+def lost(state: dict[str, Any], endpoint: str) -> bool:
+    """Whether a queue or function the state names is gone from the local cloud."""
+    return bool(missing_queues(queue_urls(state), endpoint) or missing_functions(function_names(state), endpoint))
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     state_file: Path = args.state_file
     if not state_file.exists():
         return 0
-    urls = queue_urls(json.loads(state_file.read_text() or "{}"))
-    if not urls or not missing_queues(urls, settings.endpoint):
+    if not lost(json.loads(state_file.read_text() or "{}"), settings.endpoint):
         return 0
     aside = settings.home / "stale-state" / f"{state_file.parent.name}-{time.strftime('%Y%m%d-%H%M%S')}.tfstate"
     aside.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 # Fixtures for the suites against a deployed stack; lazy, so unit tests never touch them.
-pytest_plugins = ["tests.live.fixtures"]
+# The fidelity report's option must be known before any test folder is collected.
+pytest_plugins = ["tests.live.fixtures", "tests.contract.report"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = REPO_ROOT / "tests" / "unit" / "events"

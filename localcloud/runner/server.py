@@ -21,6 +21,11 @@ from localcloud.runner.catalog import Catalog
 from localcloud.runner.workers import LogSink, Outcome, Pool
 
 PREFIX = "/functions/"
+# MiniStack stops waiting at the same deadline and reports its own
+# Sandbox.Timedout "Task timed out after N.00 seconds", which is closer to AWS
+# than our answer would be once wrapped ("Proxy target returned HTTP 504: ...").
+# Answering a timeout only after it gave up makes that the one outcome, not a race.
+TIMEOUT_ANSWER_GRACE_SECONDS = 1.0
 
 
 def platform_error_lines(error: dict[str, Any]) -> list[str]:
@@ -86,6 +91,7 @@ class Invoker:
             f"Max Memory Used: {worker.max_memory_mb()} MB{init}"
         )
         if outcome.timed_out:
+            time.sleep(max(deadline + TIMEOUT_ANSWER_GRACE_SECONDS - time.time(), 0))
             error = {
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": f"RequestId: {request_id} Error: "

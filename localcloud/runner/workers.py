@@ -24,6 +24,11 @@ from localcloud.runner.catalog import FunctionVersion
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 300
+# Lambda gives a function's init phase at most 10 s.
+INIT_TIMEOUT_SECONDS = 10
+# Past the soft cap, how long an invocation waits for a warm worker before starting another.
+SPILL_WAIT_SECONDS = 0.25
+HARD_CAP = 64
 
 LogSink = Callable[[str, str, str], None]  # (function, stream, line)
 
@@ -167,13 +172,16 @@ class Worker:
 
 
 class Pool:
-    """Idle workers per function revision; a new one when all are busy, up to the cap.
+    """Idle workers per function revision; a new one when all are busy.
 
     AWS scales out with a new execution environment per concurrent request, and
     its cold starts do not count against the timeout. Here they do (the proxy's
     deadline starts at the request), and ten cold starts at once on a laptop's
-    two cores take seconds each; so environments are capped (by default at
-    twice the cores) and extra invocations wait for a warm one.
+    two cores take seconds each. So past a soft cap (by default twice the
+    cores) an invocation first waits briefly for a warm worker, which short
+    invocations free within milliseconds; only when none frees up (the busy
+    ones run long) does it start another, up to a hard cap. Reserved
+    concurrency, when set, is a hard cap of its own.
     """
 
     def __init__(
@@ -192,8 +200,10 @@ class Pool:
         threading.Thread(target=self.reap_idle, daemon=True).start()
 
     def acquire(self, version: FunctionVersion, credentials: dict[str, Any], deadline: float) -> Worker | None:
-        """An idle worker of this revision, or a new one; None if the cap holds until the deadline."""
-        cap = version.reserved_concurrency or self.max_workers
+        """An idle worker of this revision, or a new one; None if no slot frees up before the deadline."""
+        soft_cap = version.reserved_concurrency or self.max_workers
+        hard_cap = version.reserved_concurrency or HARD_CAP
+        spill_at = time.time() + SPILL_WAIT_SECONDS
         with self.lock:
             self.discard_stale(version)
             while True:
@@ -203,11 +213,15 @@ class Pool:
                     self.idle[version.name] = idle
                     self.busy[version.name] = self.busy.get(version.name, 0) + 1
                     return worker
-                if self.busy.get(version.name, 0) < cap:
-                    self.busy[version.name] = self.busy.get(version.name, 0) + 1
+                busy = self.busy.get(version.name, 0)
+                if busy < soft_cap or (busy < hard_cap and time.time() >= spill_at):
+                    self.busy[version.name] = busy + 1
                     break
-                if not self.lock.wait(timeout=max(deadline - time.time(), 0)):
+                now = time.time()
+                if now >= deadline:
                     return None
+                wake_at = min(deadline, spill_at) if busy < hard_cap else deadline
+                self.lock.wait(timeout=wake_at - now)
         try:
             env = runtime_environment(
                 version, credentials, stream_name(), self.region, self.endpoint, self.runtime_sdk, self.runtime

@@ -101,11 +101,7 @@ def test_validation_a_body_that_is_not_a_json_object_is_400(pipeline: TrackingPi
     assert response.json() == {"message": "Invalid request body"}
 
 
-def test_validation_a_non_json_content_type_is_415(pipeline: TrackingPipeline, stack: Stack) -> None:
-    if stack.is_local:
-        pytest.xfail(
-            "the local cloud validates the body before checking the content type: 400, not 415 (docs/fidelity.md)"
-        )
+def test_validation_a_non_json_content_type_is_415(pipeline: TrackingPipeline) -> None:
     result_id = unique_id()
     response = pipeline.post(json.dumps({"id": result_id, "message": "x"}), content_type="text/plain")
     assert response.status_code == 415

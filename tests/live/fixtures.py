@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -14,14 +14,19 @@ from tests.live.pipeline import Pipeline, Posted, body_has_id, take_from_queue
 from tests.live.stack import Stack, read_stack, sla_seconds
 
 ACCOUNTING = "accounting"
+T = TypeVar("T")
+
+
+def required(deployed: T | None, hint: str) -> T:
+    """What `terraform output` gave, or the end of the session with a hint when nothing is deployed."""
+    if deployed is None:
+        pytest.exit(hint, returncode=2)
+    return deployed
 
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    deployed = read_stack()
-    if deployed is None:
-        pytest.exit("no deployed stack found in `terraform output`: run `make deploy` first", returncode=2)
-    return deployed
+    return required(read_stack(), "no deployed stack found in `terraform output`: run `make deploy` first")
 
 
 @pytest.fixture(scope="session")

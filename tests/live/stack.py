@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TypeVar
 
 from python_terraform import Terraform
 
 from tests.conftest import REPO_ROOT
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,14 +38,19 @@ class Stack:
         return "/_aws/execute-api/" in self.api_url
 
 
-def read_stack() -> Stack | None:
-    """The outputs of the deployed stack, or None when nothing is deployed."""
-    outputs = Terraform(working_dir=str(REPO_ROOT)).output() or {}
+def read_outputs(cls: type[T], working_dir: Path = REPO_ROOT) -> T | None:
+    """The outputs of the Terraform root in working_dir as cls, or None when it is not deployed."""
+    outputs = Terraform(working_dir=str(working_dir)).output() or {}
     values = {name: spec.get("value") for name, spec in outputs.items() if isinstance(spec, dict)}
-    wanted = [f.name for f in fields(Stack)]
+    wanted = [f.name for f in fields(cls)]
     if not all(values.get(name) for name in wanted):
         return None
-    return Stack(**{name: values[name] for name in wanted})
+    return cls(**{name: values[name] for name in wanted})
+
+
+def read_stack() -> Stack | None:
+    """The outputs of the deployed stack, or None when nothing is deployed."""
+    return read_outputs(Stack)
 
 
 def sla_seconds() -> float:

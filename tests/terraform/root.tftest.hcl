@@ -101,6 +101,14 @@ run "functions_get_least_privilege_on_their_queues" {
     error_message = "process_input_queue may only send to the output queue."
   }
 
+  # The event source mapping polls with the function's role; the local cloud never checks it.
+  assert {
+    condition = [
+      for s in jsondecode(module.process_input_queue.policy).Statement : s.Action if s.Sid == "ConsumeInputQueue"
+    ] == [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]]
+    error_message = "The input queue's event source mapping needs sqs:ReceiveMessage, DeleteMessage and GetQueueAttributes in process_input_queue's role (ChangeMessageVisibility for retries)."
+  }
+
   assert {
     condition = {
       for s in jsondecode(module.check_output_queue.policy).Statement : s.Sid => s.Resource if s.Sid != "WriteTraces"

@@ -11,7 +11,7 @@ import pytest
 
 from localcloud.interpreter import find_python
 from localcloud.runner.catalog import FunctionVersion
-from localcloud.runner.workers import Outcome, Worker, runtime_environment
+from localcloud.runner.workers import Outcome, Pool, Worker, runtime_environment
 
 HANDLERS = textwrap.dedent("""
     import os, sys, time
@@ -197,3 +197,58 @@ def test_the_timeout_ends_the_invocation_and_the_worker(python: str, code_dir: P
     assert outcome.timed_out
     assert time.monotonic() - started < 2
     assert not worker.alive
+
+
+def make_pool(python: str, max_workers: int) -> Pool:
+    return Pool(
+        python,
+        "python3.12",
+        Path("/nonexistent-sdk"),
+        "us-east-1",
+        "http://localhost:1",
+        lambda function, stream, line: None,
+        max_workers,
+    )
+
+
+def probe_version(code_dir: Path, reserved: int | None = None) -> FunctionVersion:
+    return FunctionVersion(
+        name="probe",
+        arn="arn:aws:lambda:us-east-1:000000000000:function:probe",
+        revision="r1",
+        handler="app.sleeps",
+        timeout_seconds=3,
+        memory_mb=128,
+        role_arn="arn:aws:iam::000000000000:role/probe",
+        code_dir=code_dir,
+        reserved_concurrency=reserved,
+    )
+
+
+CREDENTIALS = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
+
+
+def test_past_the_soft_cap_a_long_wait_starts_another_worker(python: str, code_dir: Path) -> None:
+    # GIVEN a pool whose soft cap of one worker is busy
+    pool = make_pool(python, max_workers=1)
+    first = pool.acquire(probe_version(code_dir), CREDENTIALS, time.time() + 5)
+    try:
+        # WHEN another invocation comes and no worker frees up before its deadline
+        second = pool.acquire(probe_version(code_dir), CREDENTIALS, time.time() + 5)
+        # THEN it gets a new worker (without the spill it would get None at the deadline)
+        assert second is not None
+        assert second is not first
+        second.kill()
+    finally:
+        assert first is not None
+        first.kill()
+
+
+def test_reserved_concurrency_is_a_hard_cap(python: str, code_dir: Path) -> None:
+    pool = make_pool(python, max_workers=4)
+    first = pool.acquire(probe_version(code_dir, reserved=1), CREDENTIALS, time.time() + 5)
+    try:
+        assert pool.acquire(probe_version(code_dir, reserved=1), CREDENTIALS, time.time() + 0.5) is None
+    finally:
+        assert first is not None
+        first.kill()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud import instance, interpreter, ministack, processes
+from localcloud import instance, interpreter, ministack, processes, runner_process
 from localcloud.cli import cmd_down
 from localcloud.errors import LocalCloudError
 from localcloud.settings import Settings
@@ -120,3 +120,23 @@ def test_down_forget_state_removes_what_persistence_saved(tmp_path: Path, capsys
     assert not settings.state_dir.exists()
     assert "saved state is forgotten" in capsys.readouterr().out
     assert instance.forget_state(settings) is False
+
+
+def test_an_interrupted_start_stops_what_it_started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # GIVEN the runner starts but MiniStack's start is interrupted (Ctrl-C)
+    stopped: list[str] = []
+    monkeypatch.setattr(instance, "ensure_venv", lambda settings: tmp_path / "python")
+    monkeypatch.setattr(instance, "ensure_runtime_sdk", lambda settings: tmp_path)
+    monkeypatch.setattr(runner_process, "start", lambda settings: {"fn": "http://127.0.0.1:1/functions/fn"})
+    monkeypatch.setattr(runner_process, "stop", lambda settings: stopped.append("runner") or True)
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ministack, "start", interrupted)
+    monkeypatch.setattr(ministack, "stop", lambda settings: stopped.append("ministack") or False)
+    # WHEN the local cloud is brought up
+    with pytest.raises(KeyboardInterrupt):
+        instance.up(Settings(port=45997, home=tmp_path, function_names=("fn",)))
+    # THEN everything is stopped again
+    assert stopped == ["runner", "ministack"]

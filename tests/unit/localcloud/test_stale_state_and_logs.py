@@ -20,11 +20,14 @@ STATE = {
 }
 
 
-def run_check(tmp_path: Path, missing: list[str], monkeypatch: pytest.MonkeyPatch) -> Path:
+def run_check(
+    tmp_path: Path, missing: list[str], monkeypatch: pytest.MonkeyPatch, missing_functions: list[str] | None = None
+) -> Path:
     state_file = tmp_path / "terraform.tfstate.d" / "local" / "terraform.tfstate"
     state_file.parent.mkdir(parents=True)
     state_file.write_text(json.dumps(STATE))
     monkeypatch.setattr(stale_state, "missing_queues", lambda urls, endpoint: missing)
+    monkeypatch.setattr(stale_state, "missing_functions", lambda names, endpoint: missing_functions or [])
     stale_state.run(Settings(home=tmp_path / "home"), argparse.Namespace(state_file=state_file))
     return state_file
 
@@ -44,8 +47,13 @@ def test_state_whose_queues_exist_is_kept(tmp_path: Path, monkeypatch: pytest.Mo
     assert run_check(tmp_path, [], monkeypatch).exists()
 
 
-def test_only_managed_queue_urls_are_checked() -> None:
+def test_state_naming_vanished_functions_is_moved_aside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not run_check(tmp_path, [], monkeypatch, missing_functions=["f"]).exists()
+
+
+def test_only_managed_queue_urls_and_function_names_are_checked() -> None:
     assert stale_state.queue_urls(STATE) == ["http://x/0/q"]
+    assert stale_state.function_names(STATE) == ["f"]
 
 
 def event(stream: str, ts: int, message: str) -> dict:

@@ -1,0 +1,5 @@
+"""Benchmarks of the local loop: deploy time, latency, throughput, Lambda and SQS overheads.
+
+Run with `make bench`; it writes bench/results.json and bench/results.png. Not a
+test: nothing in `make test` depends on a timing.
+"""

@@ -1,0 +1,209 @@
+"""End-to-end latency and sustained throughput of the deployed pipeline.
+
+Latency runs from `POST /inbox` answering 200 to the result being available on
+the output queue (what GET /outbox returns). Results are taken off the queue
+by a collector in its own process, short-polling in a tight loop: a long poll
+on the local cloud re-checks only every 100 ms, and collector threads sharing
+a GIL with dozens of posting threads would see results late. Posters run in
+processes of their own for the same reason. All stamps are time.monotonic(),
+one clock for every process on the machine. The stack is the benchmark's own,
+so draining its output queue disturbs nobody.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import multiprocessing
+import threading
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from tqdm import tqdm
+
+from bench.stats import summary
+from tests.live.stack import Stack
+
+
+def processed_at(body: str) -> float:
+    """The wall-clock time the function stamped on a result."""
+    return datetime.fromisoformat(json.loads(body)["processedAt"]).timestamp()
+
+
+def collect(queue_url: str, stop: Any, arrivals: Any, receivers: int = 2) -> None:
+    """Process body: take results off the output queue and report (id, arrival time)."""
+
+    def receive() -> None:
+        sqs = boto3.client("sqs")
+        while not stop.is_set():
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            now = time.monotonic()
+            if not messages:
+                time.sleep(0.002)
+                continue
+            arrivals.put([(json.loads(m["Body"])["id"], now, processed_at(m["Body"])) for m in messages])
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+
+    threads = [threading.Thread(target=receive) for _ in range(receivers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+class ResultCollector:
+    """Runs `collect` in a child process while the benchmark posts."""
+
+    def __init__(self, stack: Stack) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.Event()
+        self.queue = context.Queue()
+        self.process = context.Process(target=collect, args=(stack.output_queue_url, self.stop, self.queue))
+        self.arrivals: dict[str, float] = {}
+        self.processed: dict[str, float] = {}
+
+    def __enter__(self) -> ResultCollector:
+        self.process.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.drain()
+        self.process.join(timeout=30)
+
+    def drain(self) -> None:
+        while not self.queue.empty():
+            for result_id, arrived, processed in self.queue.get():
+                self.arrivals.setdefault(result_id, arrived)
+                self.processed.setdefault(result_id, processed)
+
+    def wait_for(self, ids: set[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.drain()
+            if ids <= self.arrivals.keys():
+                return
+            time.sleep(0.05)
+        missing = len(ids - self.arrivals.keys())
+        raise RuntimeError(f"{missing} of {len(ids)} results did not arrive within {timeout} s")
+
+
+Accepted = tuple[str, float, float, int]  # id, accepted (monotonic), accepted (wall clock), 429s seen
+
+
+class Poster:
+    """One keep-alive connection to the API. http.client, not requests: on two cores
+    the load generator's own CPU would otherwise be a large part of what is measured."""
+
+    def __init__(self, inbox_url: str) -> None:
+        url = urlsplit(inbox_url)
+        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        self.path = url.path
+
+    def post(self, result_id: str) -> Accepted:
+        """POST until accepted (a 429 is the API pacing us)."""
+        body = json.dumps({"id": result_id, "message": f"benchmark message {result_id}", "type": "bench"})
+        throttled = 0
+        while True:
+            self.connection.request("POST", self.path, body=body, headers={"Content-Type": "application/json"})
+            response = self.connection.getresponse()
+            text = response.read()
+            if response.status == 200:
+                return result_id, time.monotonic(), time.time(), throttled
+            if response.status != 429:
+                raise RuntimeError(f"POST /inbox answered {response.status}: {text[:200]!r}")
+            throttled += 1
+
+
+def post_all(inbox_url: str, ids: list[str], threads: int) -> list[Accepted]:
+    """Post ids from `threads` threads, each with its own connection (a process body too)."""
+    local = threading.local()
+
+    def post(result_id: str) -> Accepted:
+        if not hasattr(local, "poster"):
+            local.poster = Poster(inbox_url)
+        return local.poster.post(result_id)
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(post, ids))
+
+
+def new_ids(count: int) -> list[str]:
+    run = uuid.uuid4().hex[:8]
+    return [f"bench-{run}-{n}" for n in range(count)]
+
+
+def warm_up(stack: Stack, messages: int = 64, concurrency: int = 16) -> None:
+    """Start the functions' execution environments, so the figures are of a warm pipeline."""
+    latency(stack, messages, concurrency, label="warm-up")
+
+
+def latency(stack: Stack, messages: int, concurrency: int, label: str = "latency") -> dict[str, Any]:
+    ids = new_ids(messages)
+    with ResultCollector(stack) as collector, tqdm(total=messages, desc=f"{label} c={concurrency}", unit="msg") as bar:
+        accepted = []
+        for start in range(0, messages, concurrency * 10):
+            accepted.extend(post_all(stack.inbox_url, ids[start : start + concurrency * 10], concurrency))
+            bar.update(len(ids[start : start + concurrency * 10]))
+        collector.wait_for(set(ids), timeout=120)
+    samples = [(collector.arrivals[i] - t) * 1000 for i, t, _, _ in accepted]
+    processing = [(collector.processed[i] - wall) * 1000 for i, _, wall, _ in accepted]
+    return {
+        "concurrency": concurrency,
+        "latency_ms": summary(samples),
+        "accepted_to_processed_ms": summary(processing),
+        "samples_ms": [round(s, 2) for s in samples],
+    }
+
+
+def throughput(stack: Stack, messages: int, processes: int = 4, threads: int = 8) -> dict[str, Any]:
+    ids = new_ids(messages)
+    depth: list[tuple[float, int]] = []
+    sampling = threading.Event()
+    started = time.monotonic()
+
+    def sample_backlog() -> None:
+        sqs = boto3.client("sqs")
+        while not sampling.is_set():
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=stack.input_queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            visible_and_in_flight = sum(int(v) for v in attributes.values())
+            depth.append((time.monotonic() - started, visible_and_in_flight))
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample_backlog, daemon=True)
+    sampler.start()
+    chunks = [ids[n : n + 250] for n in range(0, messages, 250)]
+    with ResultCollector(stack) as collector:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(post_all, stack.inbox_url, chunk, threads) for chunk in chunks]
+            accepted = [row for future in tqdm(futures, desc="throughput", unit="250 msg") for row in future.result()]
+        posted_s = time.monotonic() - started
+        collector.wait_for(set(ids), timeout=600)
+    sampling.set()
+    sampler.join()
+    arrivals = sorted(collector.arrivals[i] - started for i in ids)
+    # The j-th thousand results: from the (j-1)-th thousandth arrival (or the first POST) to the j-th.
+    marks = [0.0] + [arrivals[k - 1] for k in range(1000, len(arrivals) + 1, 1000)]
+    per_thousand = [round(1000 / (later - earlier), 1) for earlier, later in itertools.pairwise(marks)]
+    return {
+        "messages": messages,
+        "posters": processes * threads,
+        "post_rate_msg_s": round(messages / posted_s, 1),
+        "end_to_end_msg_s": round(messages / arrivals[-1], 1),
+        "msg_s_per_1000": per_thousand,
+        "throttled_429": sum(t for _, _, _, t in accepted),
+        "arrivals_s": [round(a, 3) for a in arrivals],
+        "backlog": [(round(t, 2), d) for t, d in depth],
+    }

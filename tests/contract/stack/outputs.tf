@@ -1,0 +1,32 @@
+output "probe_function_name" {
+  description = "The probe function."
+  value       = module.probe.function_name
+}
+
+output "probe_function_arn" {
+  description = "ARN of the probe function, as Invoke reports it in the context object."
+  value       = module.probe.arn
+}
+
+output "missing_dependency_function_name" {
+  description = "The function whose handler imports a package its zip lacks."
+  value       = module.missing_dependency.function_name
+}
+
+output "probe_api_url" {
+  description = "Base URL of the REST API proxying every path to the probe."
+  value = (var.local_endpoint == null
+    ? aws_api_gateway_stage.probe.invoke_url
+    : "${trimsuffix(var.local_endpoint, "/")}/_aws/execute-api/${aws_api_gateway_rest_api.probe.id}/${aws_api_gateway_stage.probe.stage_name}"
+  )
+}
+
+output "test_queue_prefix" {
+  description = "Prefix of the queues the tests create; the only queues the probe may use."
+  value       = "${var.name_prefix}-contract-"
+}
+
+output "region" {
+  description = "Region of the probe."
+  value       = var.region
+}
