@@ -38,6 +38,12 @@ class Bench:
 
 
 @pytest.fixture
+def dead_letter_seconds(stack: Stack, sqs: Any, sla: float) -> float:
+    """Long enough for a failing message to use up its receives and reach the input DLQ, with slack for load."""
+    return redrive_seconds(sqs, stack.input_queue_url) + 3 * sla
+
+
+@pytest.fixture
 def bench(
     stack: Stack,
     sqs: Any,
@@ -45,9 +51,8 @@ def bench(
     logs: Any,
     accountant: Accountant,
     keep_books: Callable[[Report], None],
-    sla: float,
+    dead_letter_seconds: float,
 ) -> Bench:
-    dead_letter_seconds = redrive_seconds(sqs, stack.input_queue_url) + 3 * sla
     return Bench(stack, sqs, lambda_client, logs, accountant, keep_books, dead_letter_seconds)
 
 
