@@ -14,6 +14,9 @@ VENV ?= .venv
 LOCALCLOUD_PORT ?= 4566
 TEST_PORT ?= 4577
 PYTEST_ARGS ?=
+# make redrive: which dead-letter queue to move back (input or output), and whether only to count.
+DLQ ?= input
+DRY_RUN ?=
 EXTRA_TF_VARS ?=
 # make test's stack fails fast: a poison message reaches the DLQ in ~60 s, not 3 minutes.
 TEST_STACK_VARS ?= -var process_timeout_seconds=5 -var input_visibility_timeout_seconds=30 -var max_receive_count=2
@@ -147,6 +150,10 @@ test-unit: build static-init ## Unit tests (handlers on moto, our tools), terraf
 test-integration: cloud-reachable ## Integration suite against the deployed stack (TARGET=local|aws)
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration -m integration -n 4 $(PYTEST_ARGS)
 
+.PHONY: test-faults
+test-faults: cloud-reachable ## Fault suite against the deployed stack, serially: kills, timeouts, IAM denial, restart, redrive, a 5,000 burst
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/faults -m faults $(PYTEST_ARGS)
+
 .PHONY: test-contract
 test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipeline relies on, against the deployed stack (TARGET=local|aws)
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/contract -m contract -n 4 $(PYTEST_ARGS)
@@ -175,8 +182,11 @@ fidelity: ## Run the contract suite on the local cloud's deployed stack and rege
 	$(VENV_PY) -m tools.fidelity_table $(FIDELITY_REPORT) docs/fidelity.md
 
 # make test's live half runs on a local cloud of its own, so it never touches a
-# developer's stack: its own port, workspace and fast-failing settings.
-LIVE_VARS = TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)"
+# developer's stack: its own port, workspace and fast-failing settings. It
+# persists its state so the fault suite can restart it with a backlog waiting,
+# and starts from no saved state (down --forget-state).
+LIVE_VARS = TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)" \
+	LOCALCLOUD_PERSIST=true
 
 .PHONY: test
 test: ## All of it, as CI runs it: static checks while a fresh local cloud deploys, then the live suites, destroy, stop
@@ -202,7 +212,7 @@ live-deploy: $(VENV_STAMP)
 
 .PHONY: live-stack
 live-stack:
-	$(LC) down >/dev/null
+	$(LC) down --forget-state >/dev/null
 	$(LC) up
 	$(MAKE) -j2 deploy contract-deploy
 	$(MAKE) clean-plan
@@ -212,20 +222,25 @@ live-teardown:
 	$(MAKE) destroy >/dev/null || echo "warning: destroy failed"
 	$(LC) down
 
-# The integration and contract suites in one parallel pytest run on the deployed stack.
+# The integration and contract suites in one parallel pytest run on the
+# deployed stack. The fault suite runs after them, alone: it changes the stack
+# (IAM, function settings) and restarts the cloud, and restores all of it,
+# which the second clean plan proves.
 .PHONY: live-suites
 live-suites: cloud-reachable
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration tests/contract -m "integration or contract" \
 		-n 4 --fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)
 	$(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
+	$(MAKE) test-faults
+	$(MAKE) clean-plan
 
-# A deploy must leave nothing for the next plan to do.
+# A deployed stack must leave nothing for the next plan to do.
 .PHONY: clean-plan
 clean-plan:
 	@$(MAKE) plan > build/logs/plan-$(WORKSPACE).log 2>&1 \
 		|| { grep -E '^  [#~+-]|Plan:|Error' build/logs/plan-$(WORKSPACE).log; \
-		     echo "error: the plan right after deploy is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
-	@echo "plan after deploy: no changes"
+		     echo "error: the plan is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
+	@echo "plan: no changes"
 
 .PHONY: up
 up: $(VENV_STAMP) ## Start the local cloud in the background (LOCALCLOUD_AUTH=false: no IAM enforcement)
@@ -281,6 +296,12 @@ cloud-reachable: $(VENV_STAMP)
 ifeq ($(TARGET),local)
 	@$(LC) status >/dev/null || { echo "error: the local cloud on port $(LOCALCLOUD_PORT) is not running: make up (or make deploy)"; exit 1; }
 endif
+
+.PHONY: redrive
+redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once their cause is fixed (DLQ=input|output; DRY_RUN=1 only counts)
+	@from=$$($(TFW) output -raw $(DLQ)_dlq_url 2>/dev/null) && to=$$($(TFW) output -raw $(DLQ)_queue_url 2>/dev/null) \
+		|| { echo "error: workspace $(WORKSPACE) has no deployed $(DLQ) DLQ (DLQ is input or output; make deploy first)"; exit 1; }; \
+		$(VENV_PY) -m tools.redrive --from "$$from" --to "$$to" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
 
 $(VENV)/.bench-installed: $(VENV_STAMP)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,bench]'

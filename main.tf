@@ -42,6 +42,7 @@ module "process_input_queue" {
   # URL up once per cold start.
   environment = {
     OUTPUT_QUEUE_NAME = module.output_queue.name
+    POISON_MARKER     = var.poison_marker
   }
 
   policy_statements = [

@@ -69,6 +69,12 @@ variable "output_max_receive_count" {
   default     = 1000
 }
 
+variable "poison_marker" {
+  description = "Text that makes process_input_queue reject a message (the seed's test marker). Empty turns the rule off, e.g. to redrive the messages it sent to the input DLQ (make redrive)."
+  type        = string
+  default     = "MALFORMED_MASSAGE"
+}
+
 variable "batch_size" {
   description = "Most records per process_input_queue invocation (1-10000; above 10 needs a batching window of at least 1 s)."
   type        = number

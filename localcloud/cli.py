@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -28,6 +29,8 @@ def cmd_down(settings: Settings, args: argparse.Namespace) -> int:
         print(f"local cloud on port {settings.port} stopped, with its Lambda workers")
     else:
         print(f"local cloud on port {settings.port} was not running")
+    if args.forget_state and instance.forget_state(settings):
+        print(f"its saved state is forgotten ({settings.state_dir}); the next start is fresh")
     return 0
 
 
@@ -55,8 +58,10 @@ COMMANDS: dict[str, tuple[Callable[[Settings, argparse.Namespace], int], str]] =
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="localcloud", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (_, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text)
+    parsers = {name: sub.add_parser(name, help=help_text) for name, (_, help_text) in COMMANDS.items()}
+    parsers["down"].add_argument(
+        "--forget-state", action="store_true", help="also delete the state saved with LOCALCLOUD_PERSIST=true"
+    )
     logs.add_parser(sub)
     stale_state.add_parser(sub)
     package_check.add_parser(sub)
@@ -72,3 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `make logs | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 from localcloud import ministack, runner_process
@@ -55,3 +56,14 @@ def down(settings: Settings) -> bool:
     stopped_runner = runner_process.stop(settings)
     stopped_server = ministack.stop(settings)
     return stopped_runner or stopped_server
+
+
+def forget_state(settings: Settings) -> bool:
+    """Delete what a persisting local cloud saved (LOCALCLOUD_PERSIST), so its next start is fresh.
+
+    MiniStack saves on shutdown, so this only makes sense once it is stopped.
+    """
+    if not settings.state_dir.exists():
+        return False
+    shutil.rmtree(settings.state_dir)
+    return True

@@ -14,10 +14,12 @@ import urllib.request
 from pathlib import Path
 
 from localcloud.errors import LocalCloudError
-from localcloud.processes import descendants, port_in_use, read_pid, terminate, wait_until
+from localcloud.processes import descendants, pid_alive, port_in_use, read_pid, terminate, wait_until
 from localcloud.settings import Settings
 
 START_TIMEOUT_SECONDS = 30
+# Long enough for MiniStack to save a large state on its way down.
+SHUTDOWN_TIMEOUT_SECONDS = 30
 # Credentials a developer's shell may hold must never reach the local cloud.
 DROPPED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")
 
@@ -94,13 +96,16 @@ def stop(settings: Settings) -> bool:
     if pid is None:
         settings.pid_file.unlink(missing_ok=True)
         return False
-    family = descendants(pid)
+    family = [pid, *descendants(pid)]
     subprocess.run(
         [str(settings.venv / "bin" / "ministack"), "--stop"],
         env=server_environment(settings, {}),
         capture_output=True,
         check=False,
     )
-    terminate([pid, *family])
+    # The server's worker process saves the state (PERSIST_STATE) while it shuts
+    # down; a signal of our own in the middle would cut the save short.
+    if not wait_until(lambda: not any(pid_alive(p) for p in family), SHUTDOWN_TIMEOUT_SECONDS, interval=0.1):
+        terminate(family)
     settings.pid_file.unlink(missing_ok=True)
     return True

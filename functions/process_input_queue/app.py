@@ -11,14 +11,25 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-# The seed's test marker: a message containing it must fail processing.
-POISON_MARKER = "MALFORMED_MASSAGE"
+# The seed's test marker: a message containing it must fail processing. The
+# POISON_MARKER environment variable overrides it; empty turns the rule off
+# (e.g. to redrive the messages it rejected).
+DEFAULT_POISON_MARKER = "MALFORMED_MASSAGE"
+
+# Characters JSON may carry escaped but SQS refuses in a message body: lone
+# surrogates, U+FFFE and U+FFFF. Control characters need nothing: json.dumps
+# escapes them already.
+SQS_REFUSED_CHARACTERS = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
+
+ORIGINAL_MESSAGE_ID = "OriginalMessageId"
 
 # SendMessageBatch takes at most 10 entries and 1 MiB of bodies per call.
 MAX_ENTRIES_PER_BATCH = 10
@@ -46,26 +57,58 @@ class RecordError(ValueError):
     """A record this function can never process: retrying will not help."""
 
 
-def build_result(record: dict) -> str:
-    """The output message for one input record, as a JSON string."""
+def poison_marker() -> str:
+    return os.environ.get("POISON_MARKER", DEFAULT_POISON_MARKER)
+
+
+def parse_body(text: str) -> dict:
+    """The record's JSON object; anything else fails this record alone, never its batch.
+
+    Integers are read as Decimal: Python's int refuses more than 4300 digits,
+    and a long number in a field this function ignores must not make a message
+    undeliverable. Nesting deeper than the interpreter's recursion limit is
+    refused as unreadable.
+    """
     try:
-        body = json.loads(record["body"])
+        body = json.loads(text, parse_int=Decimal)
     except json.JSONDecodeError as err:
         raise RecordError(f"body is not JSON: {err.msg}") from None
+    except RecursionError:
+        raise RecordError("body nests too deeply to read") from None
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
         raise RecordError("body is not a JSON object with a string 'message'")
-    if POISON_MARKER in body["message"]:
-        raise RecordError(f"message contains the {POISON_MARKER} marker")
-    return json.dumps(
+    return body
+
+
+def escape_refused_characters(text: str) -> str:
+    """JSON text SQS accepts: each refused character becomes its \\uXXXX escape, which decodes to the same string."""
+    return SQS_REFUSED_CHARACTERS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def input_message_id(record: dict) -> str:
+    """The message id POST /inbox returned. A message redriven from the DLQ by sending it again (make redrive)
+    has a new one, and carries the first in its OriginalMessageId attribute."""
+    original = (record.get("messageAttributes") or {}).get(ORIGINAL_MESSAGE_ID) or {}
+    return original.get("stringValue") or record["messageId"]
+
+
+def build_result(record: dict) -> str:
+    """The output message for one input record, as a JSON string."""
+    body = parse_body(record["body"])
+    marker = poison_marker()
+    if marker and marker in body["message"]:
+        raise RecordError(f"message contains the {marker} marker")
+    text = json.dumps(
         {
             "id": body.get("id"),
             "message": body["message"],
             "type": body.get("type"),
-            "inputMessageId": record["messageId"],
+            "inputMessageId": input_message_id(record),
             "processedAt": datetime.now(UTC).isoformat(timespec="milliseconds"),
         },
         ensure_ascii=False,
     )
+    return escape_refused_characters(text)
 
 
 def chunk_entries(results: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
@@ -109,6 +152,8 @@ class BatchFailed(RuntimeError):
 
 def handler(event: dict, context: Any) -> dict:
     records = event.get("Records", [])
+    # Which records an invocation held, even if it never finishes (timeout, crash).
+    log("INFO", "batch received", messageIds=[record["messageId"] for record in records])
     results: list[tuple[str, str]] = []
     failed: list[str] = []
     for record in records:
@@ -118,7 +163,7 @@ def handler(event: dict, context: Any) -> dict:
             log("WARNING", "record failed", messageId=record["messageId"], reason=str(err))
             failed.append(record["messageId"])
     failed.extend(send_results(results))
-    log("INFO", "batch processed", records=len(records), failed=len(failed))
+    log("INFO", "batch processed", records=len(records), failed=len(failed), failedIds=failed)
     if records and len(failed) == len(records):
         raise BatchFailed(f"all {len(records)} records of the batch failed")
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

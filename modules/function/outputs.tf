@@ -32,3 +32,8 @@ output "policy" {
   description = "The execution role's inline policy document (JSON), for review and tests."
   value       = aws_iam_role_policy.this.policy
 }
+
+output "environment" {
+  description = "The function's environment variables, for review and tests."
+  value       = var.environment
+}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import boto3
 import pytest
 import requests
 
+from tests.live.accounting import Accountant, Report
 from tests.live.pipeline import Pipeline, Posted, body_has_id, take_from_queue
 from tests.live.stack import Stack, read_stack, sla_seconds
 
+ACCOUNTING = "accounting"
 T = TypeVar("T")
 
 
@@ -35,6 +37,23 @@ def sla() -> float:
 @pytest.fixture(scope="session")
 def sqs(stack: Stack) -> Any:
     return boto3.client("sqs", region_name=stack.region)
+
+
+@pytest.fixture(scope="session")
+def lambda_client(stack: Stack) -> Any:
+    return boto3.client("lambda", region_name=stack.region)
+
+
+@pytest.fixture(scope="session")
+def logs(stack: Stack) -> Any:
+    return boto3.client("logs", region_name=stack.region)
+
+
+@pytest.fixture(autouse=True)
+def _skip_local_only_on_aws(request: pytest.FixtureRequest) -> None:
+    """Tests marked localonly need the local cloud's processes; on AWS they are skipped."""
+    if request.node.get_closest_marker("localonly") and not request.getfixturevalue("stack").is_local:
+        pytest.skip("needs the local cloud's processes; skipped on AWS")
 
 
 @pytest.fixture
@@ -73,3 +92,37 @@ class TrackingPipeline(Pipeline):
 
     def unconsumed(self) -> list[str]:
         return [i for i in self.sent if i not in self.taken]
+
+
+@pytest.fixture
+def accountant(stack: Stack, sqs: Any) -> Accountant:
+    return Accountant(sqs, stack)
+
+
+@pytest.fixture
+def keep_books(record_property: Callable[[str, object], None]) -> Callable[[Report], None]:
+    """Record a run's figures for the summary (they travel with the report, xdist included), then assert them."""
+
+    def keep(report: Report) -> None:
+        record_property(
+            ACCOUNTING, [f"{report.run}: {report.figures()}", *(f"  duplicate {d}" for d in report.duplicates)]
+        )
+        report.assert_kept()
+
+    return keep
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures of every accounted run: sent, accepted, delivered, DLQ, duplicates (explained), lost."""
+    lines = [
+        line
+        for status in ("passed", "failed")
+        for report in terminalreporter.stats.get(status, [])
+        for name, value in getattr(report, "user_properties", [])
+        if name == ACCOUNTING
+        for line in value
+    ]
+    if lines:
+        terminalreporter.section("accounting")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -9,7 +9,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,21 +71,6 @@ class Pipeline:
 
     def await_result(self, result_id: str, deadline_seconds: float) -> dict[str, Any] | None:
         return poll(lambda: self.take_result(result_id), deadline_seconds)
-
-    def collect_results(
-        self, result_ids: list[str], deadline_seconds: float, workers: int = 8
-    ) -> dict[str, dict[str, Any]]:
-        """Take the results of many ids in rounds (at least one) within one overall deadline."""
-        found: dict[str, dict[str, Any]] = {}
-        deadline = time.monotonic() + deadline_seconds
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            while True:
-                pending = [i for i in result_ids if i not in found]
-                for result_id, result in zip(pending, pool.map(self.take_result, pending), strict=True):
-                    if result is not None:
-                        found[result_id] = result
-                if len(found) == len(result_ids) or time.monotonic() >= deadline:
-                    return found
 
 
 def poll(attempt: Callable[[], Any], deadline_seconds: float) -> Any:
@@ -153,29 +137,6 @@ def release(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> None:
                 for i, m in enumerate(messages[start : start + 10])
             ],
         )
-
-
-def sweep_queue(sqs: Any, queue_url: str, wanted_ids: set[str]) -> list[dict[str, Any]]:
-    """One pass over every visible message: delete and return those carrying a wanted id.
-
-    The others are held only for the pass and then released at once, so a
-    parallel test loses nothing but a few milliseconds.
-    """
-    taken: list[dict[str, Any]] = []
-    held: list[dict[str, Any]] = []
-    try:
-        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
-            "Messages", []
-        ):
-            for message in messages:
-                if message_id_field(message) in wanted_ids:
-                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-                    taken.append(message)
-                else:
-                    held.append(message)
-    finally:
-        release(sqs, queue_url, held)
-    return taken
 
 
 def body_has_id(result_id: str) -> Callable[[dict[str, Any]], bool]:

@@ -204,3 +204,25 @@ run "output_queue_tolerates_being_scanned" {
     error_message = "Input messages that keep failing must reach the DLQ after 3 receives."
   }
 }
+
+run "the_poison_marker_reaches_the_function" {
+  command = plan
+
+  assert {
+    condition     = module.process_input_queue.environment.POISON_MARKER == "MALFORMED_MASSAGE"
+    error_message = "process_input_queue must reject the seed's marker by default."
+  }
+}
+
+run "an_empty_poison_marker_turns_the_rule_off" {
+  command = plan
+
+  variables {
+    poison_marker = ""
+  }
+
+  assert {
+    condition     = module.process_input_queue.environment.POISON_MARKER == ""
+    error_message = "An empty marker must reach the function, which then rejects nothing for it."
+  }
+}

@@ -135,3 +135,73 @@ def test_unicode_and_form_characters_survive(app: Any, output_queue_url: str) ->
     text = 'héllo & goodbye + 100% "quoted" \n 日本語 🚀'
     app.handler({"Records": [sqs_record("u", json.dumps({"id": "u", "message": text}))]}, None)
     assert json.loads(drain(output_queue_url)[0])["message"] == text
+
+
+def test_characters_sqs_refuses_are_escaped_and_decode_unchanged(app: Any, output_queue_url: str) -> None:
+    # GIVEN a message holding escaped lone surrogates and U+FFFF, which SQS refuses raw in a body
+    text = "a\ud800b\udfff c\uffff 🚀"
+    event = {"Records": [sqs_record("s", json.dumps({"id": "s", "message": text})), sqs_record("ok", valid_body(1))]}
+    # WHEN the batch is processed
+    response = app.handler(event, None)
+    # THEN both results are sent, with no refused character in the body, and the message decodes unchanged
+    assert response == {"batchItemFailures": []}
+    bodies = {json.loads(body)["inputMessageId"]: body for body in drain(output_queue_url)}
+    assert not app.SQS_REFUSED_CHARACTERS.search(bodies["s"])
+    assert json.loads(bodies["s"])["message"] == text
+
+
+def test_unreadable_json_fails_its_record_alone(app: Any, output_queue_url: str) -> None:
+    # GIVEN valid JSON nested deeper than the interpreter reads, beside a good record
+    deep = '{"message": "x", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    event = {"Records": [sqs_record("deep", deep), sqs_record("ok", valid_body(1))]}
+    # WHEN the batch is processed
+    response = app.handler(event, None)
+    # THEN only the deep record fails; its neighbour is delivered
+    assert response == {"batchItemFailures": [{"itemIdentifier": "deep"}]}
+    assert [json.loads(body)["inputMessageId"] for body in drain(output_queue_url)] == ["ok"]
+
+
+def test_a_long_integer_in_an_extra_field_is_no_obstacle(app: Any, output_queue_url: str) -> None:
+    body = '{"id": "n", "message": "long number", "n": ' + "7" * 5000 + "}"
+    assert app.handler({"Records": [sqs_record("n", body)]}, None) == {"batchItemFailures": []}
+    assert json.loads(drain(output_queue_url)[0])["message"] == "long number"
+
+
+@pytest.mark.parametrize(
+    ("marker", "text", "fails"),
+    [
+        pytest.param(None, "has MALFORMED_MASSAGE", True, id="default-marker"),
+        pytest.param("", "has MALFORMED_MASSAGE", False, id="rule-off"),
+        pytest.param("BAD", "is BAD", True, id="other-marker"),
+        pytest.param("BAD", "has MALFORMED_MASSAGE", False, id="default-no-longer-applies"),
+    ],
+)
+def test_the_poison_marker_comes_from_the_environment(
+    app: Any, output_queue_url: str, monkeypatch: pytest.MonkeyPatch, marker: str | None, text: str, fails: bool
+) -> None:
+    if marker is not None:
+        monkeypatch.setenv("POISON_MARKER", marker)
+    records = [sqs_record("m", json.dumps({"id": "m", "message": text})), sqs_record("ok", valid_body(1))]
+    response = app.handler({"Records": records}, None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m"}] if fails else []}
+
+
+def test_the_first_log_line_names_the_batch(app: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # An invocation killed mid-batch leaves this line behind: it says which records it held.
+    app.handler(load_event("sqs_event.json"), None)
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert (first["message"], first["messageIds"]) == (
+        "batch received",
+        ["059f36b4-87a3-44ab-83d2-661975830a7d", "2e1424d4-f796-459a-8184-9c92662be6da"],
+    )
+
+
+def test_a_redriven_record_keeps_the_message_id_posting_returned(app: Any, output_queue_url: str) -> None:
+    # GIVEN a record sent again from the DLQ: a new message id, the first one in its OriginalMessageId attribute
+    record = sqs_record("new-id", valid_body(1))
+    record["messageAttributes"] = {"OriginalMessageId": {"stringValue": "first-id", "dataType": "String"}}
+    # WHEN it is processed
+    response = app.handler({"Records": [record]}, None)
+    # THEN its result names the first id (consumers de-duplicate on it), while failures would name the new one
+    assert response == {"batchItemFailures": []}
+    assert json.loads(drain(output_queue_url)[0])["inputMessageId"] == "first-id"

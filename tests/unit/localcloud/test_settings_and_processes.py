@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from localcloud import instance, interpreter, ministack, processes, runner_process
+from localcloud.cli import cmd_down
 from localcloud.errors import LocalCloudError
 from localcloud.settings import Settings
 
@@ -105,6 +107,19 @@ def test_the_server_binds_loopback_and_keeps_files_in_its_folder(tmp_path: Path)
     assert env["TMPDIR"] == str(settings.instance_dir)
     assert env["MINISTACK_LAMBDA_PROXY_fn"] == "http://127.0.0.1:45999/functions/fn"
     assert "AWS_PROFILE" not in env
+
+
+def test_down_forget_state_removes_what_persistence_saved(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # GIVEN a stopped local cloud that saved its state (LOCALCLOUD_PERSIST=true)
+    settings = Settings(port=45997, home=tmp_path, persist=True)
+    settings.state_dir.mkdir(parents=True)
+    (settings.state_dir / "sqs.json").write_text("{}")
+    # WHEN it is brought down with --forget-state
+    assert cmd_down(settings, argparse.Namespace(forget_state=True)) == 0
+    # THEN its saved state is gone, so the next start is fresh, and saying so twice is harmless
+    assert not settings.state_dir.exists()
+    assert "saved state is forgotten" in capsys.readouterr().out
+    assert instance.forget_state(settings) is False
 
 
 def test_an_interrupted_start_stops_what_it_started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

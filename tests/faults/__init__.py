@@ -1,0 +1,1 @@
+"""Fault injection against a deployed stack: every accepted message still ends exactly once."""

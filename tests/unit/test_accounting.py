@@ -1,0 +1,99 @@
+"""The accounting rules the fault and fuzz suites rely on, without a stack."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.live.accounting import (
+    DEAD_LETTER,
+    EITHER,
+    INPUT_DLQ,
+    OUTBOX,
+    RESULT,
+    Ledger,
+    Sighting,
+    reconcile,
+)
+
+
+@pytest.fixture
+def ledger() -> Ledger:
+    """Three accepted messages (a result, a dead letter, either) and one rejected."""
+    book = Ledger("unit")
+    for expected in (RESULT, DEAD_LETTER, EITHER):
+        book.record(book.new_id(), 200, {"messageId": f"mid-{book.counter}"}, expected)
+    book.record(book.new_id(), 400, {"message": "Invalid request body"}, EITHER)
+    return book
+
+
+def ids(ledger: Ledger) -> list[str]:
+    return [f"{ledger.tag}-{n}" for n in range(1, ledger.counter + 1)]
+
+
+def seen(tracked_id: str, place: str, input_message_id: str | None) -> Sighting:
+    return Sighting(tracked_id, place, input_message_id, "{}")
+
+
+def where_they_belong(ledger: Ledger) -> list[Sighting]:
+    """The accepted messages, each once where expected: a result, a dead letter, a result."""
+    first, second, third, _ = ids(ledger)
+    return [seen(first, OUTBOX, "mid-1"), seen(second, INPUT_DLQ, "mid-2"), seen(third, OUTBOX, "mid-3")]
+
+
+def test_every_message_where_it_belongs_keeps_the_promise(ledger: Ledger) -> None:
+    report = reconcile(ledger, where_they_belong(ledger), "unit")
+    report.assert_kept()
+    assert (report.sent, report.accepted, report.delivered, report.dead_lettered) == (4, 3, 2, 1)
+    assert report.figures() == "sent 4, accepted 3, delivered 2, DLQ 1, duplicates 0, lost 0"
+
+
+def test_a_message_seen_nowhere_is_lost(ledger: Ledger) -> None:
+    second = ids(ledger)[1]
+    report = reconcile(ledger, [s for s in where_they_belong(ledger) if s.id != second], "unit")
+    assert report.lost == [second]
+    with pytest.raises(AssertionError, match=f"lost: {second}"):
+        report.assert_kept()
+
+
+def test_a_redelivered_input_is_an_explained_duplicate(ledger: Ledger) -> None:
+    # GIVEN the first message's input processed twice: two results naming the same input message id
+    first = ids(ledger)[0]
+    sightings = [*where_they_belong(ledger), seen(first, OUTBOX, "mid-1")]
+    # WHEN reconciled
+    report = reconcile(ledger, sightings, "unit")
+    # THEN it is reported as a duplicate with its explanation, and the promise still holds
+    report.assert_kept()
+    assert report.duplicates == [
+        f"{first}: input message mid-1 ended 2 times (output queue, output queue): redelivered, processed again"
+    ]
+    assert report.delivered == 2
+
+
+def test_a_result_of_another_input_is_an_unexplained_failure(ledger: Ledger) -> None:
+    sightings = [*where_they_belong(ledger), seen(ids(ledger)[0], OUTBOX, "someone-else")]
+    report = reconcile(ledger, sightings, "unit")
+    assert report.duplicates == []
+    with pytest.raises(AssertionError, match="wrong input"):
+        report.assert_kept()
+
+
+def test_anything_from_a_rejected_request_is_unexpected(ledger: Ledger) -> None:
+    rejected = ids(ledger)[3]
+    sightings = [*where_they_belong(ledger), seen(rejected, INPUT_DLQ, "x")]
+    with pytest.raises(AssertionError, match=f"unexpected: {rejected} \\(rejected with 400\\)"):
+        reconcile(ledger, sightings, "unit").assert_kept()
+
+
+def test_a_message_ending_in_the_wrong_place_is_misplaced(ledger: Ledger) -> None:
+    first, second, third, _ = ids(ledger)
+    sightings = [seen(first, INPUT_DLQ, "mid-1"), seen(second, OUTBOX, "mid-2"), seen(third, OUTBOX, "mid-3")]
+    report = reconcile(ledger, sightings, "unit")
+    assert [p.split(" expected")[0] for p in report.problems] == [f"misplaced: {first}", f"misplaced: {second}"]
+
+
+def test_the_ledger_finds_its_ids_in_any_body() -> None:
+    book = Ledger("unit")
+    tracked = book.new_id()
+    assert book.owner(f'{{"id": "{tracked}", "message": "x"}}') == tracked
+    assert book.owner(f"raw bytes then {tracked}") == tracked
+    assert book.owner('{"id": "unit-someone-else-1"}') is None
