@@ -37,7 +37,7 @@ def draw(results: dict[str, Any], destination: Path) -> None:
         per_second = [0] * seconds
         for arrival in arrivals:
             per_second[int(arrival)] += 1
-        throughput_ax.bar(range(seconds), per_second, width=1.0, alpha=0.6, label="results per second")
+        throughput_ax.bar(range(seconds), per_second, width=1.0, alpha=0.6, label="results sent to the output queue per second")
         throughput_ax.set_xlabel("seconds since the first POST")
         throughput_ax.set_ylabel("results per second")
         throughput_ax.set_title(f"{run['messages']:,} messages: {run['end_to_end_msg_s']} msg/s end to end")
