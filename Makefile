@@ -14,6 +14,7 @@ VENV ?= .venv
 LOCALCLOUD_PORT ?= 4566
 TEST_PORT ?= 4577
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 # make redrive: which dead-letter queue to move back (input or output), and whether only to count.
 DLQ ?= input
 DRY_RUN ?=
@@ -308,7 +309,7 @@ $(VENV)/.bench-installed: $(VENV_STAMP)
 	@touch $@
 
 .PHONY: bench
-bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads (~15 min); writes bench/results.{json,png}
+bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads, make test (~26 min); writes bench/results.{json,png}
 	$(VENV_PY) -m bench $(BENCH_ARGS)
 
 .PHONY: clean

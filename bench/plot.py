@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use(): the backend must be chosen first
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 
 def draw(results: dict[str, Any], destination: Path) -> None:
@@ -24,6 +25,9 @@ def draw(results: dict[str, Any], destination: Path) -> None:
             f"(p50 {run['latency_ms']['p50']} ms, p99 {run['latency_ms']['p99']} ms)",
         )
     latency_ax.set_xscale("log")
+    latency_ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    latency_ax.xaxis.set_major_formatter(ScalarFormatter())
+    latency_ax.xaxis.set_minor_formatter(NullFormatter())
     latency_ax.set_xlabel("POST /inbox accepted -> result available (ms, log)")
     latency_ax.set_ylabel("fraction of messages")
     latency_ax.set_title("End-to-end latency")
@@ -37,7 +41,7 @@ def draw(results: dict[str, Any], destination: Path) -> None:
         per_second = [0] * seconds
         for arrival in arrivals:
             per_second[int(arrival)] += 1
-        throughput_ax.bar(range(seconds), per_second, width=1.0, alpha=0.6, label="results sent to the output queue per second")
+        throughput_ax.bar(range(seconds), per_second, width=1.0, alpha=0.6, label="results sent per second")
         throughput_ax.set_xlabel("seconds since the first POST")
         throughput_ax.set_ylabel("results per second")
         throughput_ax.set_title(f"{run['messages']:,} messages: {run['end_to_end_msg_s']} msg/s end to end")
@@ -58,6 +62,11 @@ def draw(results: dict[str, Any], destination: Path) -> None:
         medians = [values[f"receive_delete_ms_at_{depths[i]}"]["p50"] for i in measured]
         bars = sqs_ax.bar([i + offset for i in measured], medians, width, label=label)
         sqs_ax.bar_label(bars, fmt="%.1f")
+        stopped = values.get("fill_stopped")
+        if stopped:
+            sqs_ax.annotate(
+                f"{label}: {stopped}", (0.98, 0.62), xycoords="axes fraction", ha="right", va="top", fontsize=8
+            )
     sqs_ax.set_xticks(range(len(depths)), [f"{d:,} deep" for d in depths])
     sqs_ax.set_yscale("log")
     sqs_ax.set_ylabel("ReceiveMessage(10) + DeleteMessageBatch, median ms (log)")
