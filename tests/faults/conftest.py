@@ -13,7 +13,6 @@ import pytest
 from localcloud.processes import read_pid
 from localcloud.settings import Settings
 from tests.live.accounting import Accountant, Ledger, Report
-from tests.live.pipeline import redrive_seconds
 from tests.live.stack import Stack
 
 
@@ -35,12 +34,6 @@ class Bench:
         report = self.accountant.settle(ledger, self.dead_letter_seconds, run)
         self.keep_books(report)
         return report
-
-
-@pytest.fixture
-def dead_letter_seconds(stack: Stack, sqs: Any, sla: float) -> float:
-    """Long enough for a failing message to use up its receives and reach the input DLQ, with slack for load."""
-    return redrive_seconds(sqs, stack.input_queue_url) + 3 * sla
 
 
 @pytest.fixture

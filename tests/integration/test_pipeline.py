@@ -170,7 +170,7 @@ def test_fidelity_text_round_trips_byte_exact(pipeline: TrackingPipeline, sla: f
 
 @pytest.mark.slow
 def test_burst_every_message_is_accounted_for_once(
-    stack: Stack, sqs: Any, accountant: Accountant, keep_books: Callable[[Report], None], sla: float
+    stack: Stack, accountant: Accountant, keep_books: Callable[[Report], None], dead_letter_seconds: float
 ) -> None:
     # GIVEN 200 messages posted concurrently
     ledger = Ledger("burst-200")
@@ -180,8 +180,7 @@ def test_burst_every_message_is_accounted_for_once(
     # scans at once would measure the outbox function, which other tests cover, not the pipeline). A batch
     # whose invocation failed (e.g. timed out on a loaded machine) comes back after the visibility timeout,
     # as on AWS, so the deadline leaves room for the retries.
-    deadline = redrive_seconds(sqs, stack.input_queue_url) + 3 * sla
-    report = accountant.settle(ledger, deadline, "burst of 200", watch_until=time.monotonic())
+    report = accountant.settle(ledger, dead_letter_seconds, "burst of 200", watch_until=time.monotonic())
     # THEN each ended as a result carrying its own input message id: none lost, none unexplained
     # (a retried batch's results sent before its failure come twice, with the same inputMessageId)
     keep_books(report)

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.live.accounting import Accountant, Report
-from tests.live.pipeline import Pipeline, Posted, body_has_id, take_from_queue
+from tests.live.pipeline import Pipeline, Posted, body_has_id, redrive_seconds, take_from_queue
 from tests.live.stack import Stack, read_stack, sla_seconds
 
 ACCOUNTING = "accounting"
@@ -32,6 +32,12 @@ def stack() -> Stack:
 @pytest.fixture(scope="session")
 def sla() -> float:
     return sla_seconds()
+
+
+@pytest.fixture
+def dead_letter_seconds(stack: Stack, sqs: Any, sla: float) -> float:
+    """Long enough for a failing message to use up its receives and reach the input DLQ, with slack for load."""
+    return redrive_seconds(sqs, stack.input_queue_url) + 3 * sla
 
 
 @pytest.fixture(scope="session")
