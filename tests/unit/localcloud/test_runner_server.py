@@ -12,17 +12,9 @@ import pytest
 from localcloud.runner import server
 from localcloud.runner.catalog import FunctionVersion
 from localcloud.runner.workers import Outcome
+from tests.unit.localcloud.versions import probe_version
 
-VERSION = FunctionVersion(
-    name="probe",
-    arn="arn:aws:lambda:us-east-1:000000000000:function:probe",
-    revision="r1",
-    handler="app.handler",
-    timeout_seconds=3,
-    memory_mb=128,
-    role_arn="arn:aws:iam::000000000000:role/probe",
-    code_dir=Path("/nonexistent"),
-)
+VERSION = probe_version(Path("/nonexistent"), handler="app.handler")
 
 
 class TimingOutWorker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 import time
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from localcloud.interpreter import find_python
-from localcloud.runner.catalog import FunctionVersion
 from localcloud.runner.workers import Outcome, Pool, Worker, runtime_environment
+from tests.unit.localcloud.versions import probe_version
+
+CREDENTIALS = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
 
 HANDLERS = textwrap.dedent("""
     import os, sys, time
@@ -65,21 +68,10 @@ def code_dir(tmp_path: Path) -> Path:
 
 
 def start(python: str, code_dir: Path, handler: str, sink: list | None = None) -> Worker:
-    version = FunctionVersion(
-        name="probe",
-        arn="arn:aws:lambda:us-east-1:000000000000:function:probe",
-        revision="r1",
-        handler=handler,
-        timeout_seconds=3,
-        memory_mb=256,
-        role_arn="arn:aws:iam::000000000000:role/probe",
-        code_dir=code_dir,
-        environment={"MY_SETTING": "on"},
-    )
-    credentials = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
+    version = dataclasses.replace(probe_version(code_dir, handler), memory_mb=256, environment={"MY_SETTING": "on"})
     env = runtime_environment(
         version,
-        credentials,
+        CREDENTIALS,
         "2026/01/01/[$LATEST]abc",
         "us-east-1",
         "http://localhost:4566",
@@ -209,23 +201,6 @@ def make_pool(python: str, max_workers: int) -> Pool:
         lambda function, stream, line: None,
         max_workers,
     )
-
-
-def probe_version(code_dir: Path, reserved: int | None = None) -> FunctionVersion:
-    return FunctionVersion(
-        name="probe",
-        arn="arn:aws:lambda:us-east-1:000000000000:function:probe",
-        revision="r1",
-        handler="app.sleeps",
-        timeout_seconds=3,
-        memory_mb=128,
-        role_arn="arn:aws:iam::000000000000:role/probe",
-        code_dir=code_dir,
-        reserved_concurrency=reserved,
-    )
-
-
-CREDENTIALS = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
 
 
 def test_past_the_soft_cap_a_long_wait_starts_another_worker(python: str, code_dir: Path) -> None:
