@@ -29,5 +29,11 @@ resource "aws_api_gateway_account" "this" {
 
   cloudwatch_role_arn = aws_iam_role.apigateway_cloudwatch[0].arn
 
+  # Destroy clears the account's CloudWatch role setting, which would
+  # otherwise name the role destroyed with it. Deprecated in provider 5.x
+  # because 6.0 always resets (drop it on moving to 6); written as a
+  # conditional so stacks that leave the account alone see no warning.
+  reset_on_delete = var.manage_api_gateway_account ? true : null
+
   depends_on = [aws_iam_role_policy_attachment.apigateway_cloudwatch]
 }

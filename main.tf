@@ -47,8 +47,10 @@ module "process_input_queue" {
 
   policy_statements = [
     {
+      # What the event source mapping polls with (AWS's documented set); the
+      # handler itself never calls the input queue.
       sid       = "ConsumeInputQueue"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
       resources = [module.input_queue.arn]
     },
     {

@@ -28,9 +28,14 @@ variable "build_dir" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda runtime of both functions."
+  description = "Lambda runtime of both functions: python3.11 or later (the handlers use datetime.UTC)."
   type        = string
   default     = "python3.12"
+
+  validation {
+    condition     = try(tonumber(regex("^python3\\.(\\d+)$", var.lambda_runtime)[0]) >= 11, false)
+    error_message = "lambda_runtime must be python3.N with N of at least 11: the handlers use datetime.UTC, new in Python 3.11."
+  }
 }
 
 variable "process_timeout_seconds" {
@@ -120,21 +125,36 @@ variable "outbox_wait_seconds" {
 }
 
 variable "log_retention_days" {
-  description = "Days CloudWatch Logs keeps function and access logs."
+  description = "Days CloudWatch Logs keeps function and access logs: one of the periods it accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
   type        = number
   default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the retention periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
 }
 
 variable "throttling_rate_limit" {
-  description = "Requests per second the API stage accepts before answering 429."
+  description = "Requests per second the API stage accepts before answering 429 (0 or more)."
   type        = number
   default     = 1000
+
+  validation {
+    condition     = var.throttling_rate_limit >= 0
+    error_message = "throttling_rate_limit must be 0 or more."
+  }
 }
 
 variable "throttling_burst_limit" {
-  description = "Requests the API stage accepts in a burst above the steady rate."
+  description = "Requests the API stage accepts in a burst above the steady rate (0 or more)."
   type        = number
   default     = 500
+
+  validation {
+    condition     = var.throttling_burst_limit >= 0
+    error_message = "throttling_burst_limit must be 0 or more."
+  }
 }
 
 variable "manage_api_gateway_account" {

@@ -17,7 +17,9 @@ import zipfile
 from pathlib import Path
 
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
-FILE_MODE = 0o644 << 16
+# Unix mode in the high 16 bits of external_attr, with the regular-file type
+# bit (0o100000): without it, unzip and some extractors see an unknown type.
+FILE_MODE = 0o100644 << 16
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 SKIPPED_FILES = {"requirements.txt", ".DS_Store"}

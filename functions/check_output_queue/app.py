@@ -63,12 +63,14 @@ def release(queue_url: str, messages: list[dict]) -> None:
 
 
 def take_any(queue_url: str, wait_seconds: int) -> dict | None:
+    """Plain GET: any one result; its visibility timeout brings it back if this function dies before deleting it."""
     response = sqs_client().receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_seconds)
     messages = response.get("Messages", [])
     return messages[0] if messages else None
 
 
 def take_matching(queue_url: str, wanted: str, wait_seconds: int) -> dict | None:
+    """GET ?id=: hold what the scan sees only briefly, and always release it, so other clients' results stay theirs."""
     held: list[dict] = []
     match = None
     try:
@@ -93,11 +95,12 @@ def take_matching(queue_url: str, wanted: str, wait_seconds: int) -> dict | None
 
 
 def handler(event: dict, context: Any) -> dict:
+    """Every failure, bad configuration included, is our JSON 500, never a crash the proxy turns into a bare 502."""
     wanted = (event.get("queryStringParameters") or {}).get("id")
     if wanted == "":
         return respond(400, {"message": "id must not be empty"})
-    wait_seconds = int(os.environ.get("OUTBOX_WAIT_SECONDS", "1"))
     try:
+        wait_seconds = int(os.environ.get("OUTBOX_WAIT_SECONDS", "1"))
         queue_url = output_queue_url()
         if wanted is None:
             message = take_any(queue_url, wait_seconds)

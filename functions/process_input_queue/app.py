@@ -31,6 +31,10 @@ SQS_REFUSED_CHARACTERS = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 
 ORIGINAL_MESSAGE_ID = "OriginalMessageId"
 
+# Fields copied into the result, optional strings in the API's schema. A
+# message sent to the queue without the API can hold anything there.
+OPTIONAL_STRING_FIELDS = ("id", "type")
+
 # SendMessageBatch takes at most 10 entries and 1 MiB of bodies per call.
 MAX_ENTRIES_PER_BATCH = 10
 MAX_BATCH_BYTES = 1_048_576
@@ -58,6 +62,7 @@ class RecordError(ValueError):
 
 
 def poison_marker() -> str:
+    """Read per call, not at import, so the environment set when a record is judged decides (tests set it late)."""
     return os.environ.get("POISON_MARKER", DEFAULT_POISON_MARKER)
 
 
@@ -67,7 +72,9 @@ def parse_body(text: str) -> dict:
     Integers are read as Decimal: Python's int refuses more than 4300 digits,
     and a long number in a field this function ignores must not make a message
     undeliverable. Nesting deeper than the interpreter's recursion limit is
-    refused as unreadable.
+    refused as unreadable. An id or type that is neither a string nor null
+    fails here, as a RecordError: copied into the result, a Decimal would make
+    json.dumps raise TypeError and fail the whole batch.
     """
     try:
         body = json.loads(text, parse_int=Decimal)
@@ -77,6 +84,9 @@ def parse_body(text: str) -> dict:
         raise RecordError("body nests too deeply to read") from None
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
         raise RecordError("body is not a JSON object with a string 'message'")
+    for field in OPTIONAL_STRING_FIELDS:
+        if body.get(field) is not None and not isinstance(body[field], str):
+            raise RecordError(f"'{field}' is not a string (the API's schema allows only a string)")
     return body
 
 
@@ -151,6 +161,7 @@ class BatchFailed(RuntimeError):
 
 
 def handler(event: dict, context: Any) -> dict:
+    """Report only the failed records, so the event source mapping deletes the rest of the batch."""
     records = event.get("Records", [])
     # Which records an invocation held, even if it never finishes (timeout, crash).
     log("INFO", "batch received", messageIds=[record["messageId"] for record in records])

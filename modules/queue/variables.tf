@@ -23,6 +23,11 @@ variable "message_retention_seconds" {
   description = "Seconds the queue keeps a message (60-1209600)."
   type        = number
   default     = 345600
+
+  validation {
+    condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600
+    error_message = "message_retention_seconds must be between 60 and 1209600."
+  }
 }
 
 variable "dlq_message_retention_seconds" {
@@ -40,6 +45,11 @@ variable "receive_wait_time_seconds" {
   description = "Default long-poll wait of ReceiveMessage in seconds (0-20)."
   type        = number
   default     = 0
+
+  validation {
+    condition     = var.receive_wait_time_seconds >= 0 && var.receive_wait_time_seconds <= 20
+    error_message = "receive_wait_time_seconds must be between 0 and 20."
+  }
 }
 
 variable "max_receive_count" {

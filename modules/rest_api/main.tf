@@ -120,20 +120,28 @@ resource "aws_api_gateway_integration" "inbox_sqs" {
 
 locals {
   # Status code -> integration response. SQS answers a rejected message with a
-  # 4xx and an outage with a 5xx; both become a JSON body that says which. The
-  # bodies are fixed text: SQS's error details come as XML or JSON depending
-  # on the target, and would need VTL the local cloud lacks (docs/fidelity.md).
+  # 4xx and an outage with a 5xx; both become a JSON body that says which. A
+  # 403 (AccessDenied) means the integration role is broken: our fault, so it
+  # goes with the outages, not to the client's 400. The bodies are fixed text:
+  # SQS's error details come as XML or JSON depending on the target, and would
+  # need VTL the local cloud lacks (docs/fidelity.md). The 400 names the
+  # queues' MaximumMessageSize: the provider's default, 262144 bytes.
+  #
+  # For AWS integrations other than Lambda, AWS matches a selection pattern
+  # against the whole status code, as the local cloud does (re.fullmatch in
+  # ministack/services/apigateway_v1.py), so the patterns need no anchors.
+  # They are disjoint, so no status depends on the order they are tried in.
   inbox_responses = {
     "200" = {
       selection_pattern = null
       template          = "{\"messageId\": \"$input.path('$.SendMessageResponse.SendMessageResult.MessageId')\"}"
     }
     "400" = {
-      selection_pattern = "4\\d{2}"
-      template          = "{\"message\": \"The input queue rejected the message (SQS takes at most 1 MiB per message)\"}"
+      selection_pattern = "40[0-24-9]|4[1-9]\\d"
+      template          = "{\"message\": \"The input queue rejected the message: SQS takes at most 256 KiB per message and refuses some characters (e.g. U+FFFE, U+FFFF)\"}"
     }
     "502" = {
-      selection_pattern = "5\\d{2}"
+      selection_pattern = "5\\d{2}|403"
       template          = "{\"message\": \"The input queue is unavailable, retry later\"}"
     }
   }

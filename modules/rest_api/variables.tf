@@ -25,15 +25,25 @@ variable "outbox_function_invoke_arn" {
 }
 
 variable "throttling_rate_limit" {
-  description = "Steady-state requests per second the stage accepts across all methods before answering 429."
+  description = "Steady-state requests per second the stage accepts across all methods before answering 429 (0 or more)."
   type        = number
   default     = 1000
+
+  validation {
+    condition     = var.throttling_rate_limit >= 0
+    error_message = "throttling_rate_limit must be 0 or more."
+  }
 }
 
 variable "throttling_burst_limit" {
-  description = "Requests the stage accepts in a burst above the steady rate (token bucket size)."
+  description = "Requests the stage accepts in a burst above the steady rate (token bucket size, 0 or more)."
   type        = number
   default     = 500
+
+  validation {
+    condition     = var.throttling_burst_limit >= 0
+    error_message = "throttling_burst_limit must be 0 or more."
+  }
 }
 
 variable "logging_level" {
@@ -54,9 +64,14 @@ variable "xray_tracing_enabled" {
 }
 
 variable "log_retention_days" {
-  description = "Days CloudWatch Logs keeps the access logs."
+  description = "Days CloudWatch Logs keeps the access logs: one of the periods it accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
   type        = number
   default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the retention periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
 }
 
 variable "tags" {

@@ -155,3 +155,17 @@ run "no_batch_aliases_by_default" {
     error_message = "AWS needs no Batch action names."
   }
 }
+
+run "a_retention_cloudwatch_logs_refuses_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    log_retention_days = 10
+  }
+
+  expect_failures = [var.log_retention_days]
+}

@@ -167,3 +167,31 @@ run "bad_name_is_rejected" {
 
   expect_failures = [var.name]
 }
+
+run "retention_below_a_minute_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/queue"
+  }
+
+  variables {
+    message_retention_seconds = 30
+  }
+
+  expect_failures = [var.message_retention_seconds]
+}
+
+run "a_long_poll_over_twenty_seconds_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/queue"
+  }
+
+  variables {
+    receive_wait_time_seconds = 21
+  }
+
+  expect_failures = [var.receive_wait_time_seconds]
+}

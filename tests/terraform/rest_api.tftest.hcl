@@ -105,6 +105,39 @@ run "inbox_is_a_validated_sqs_send_message_integration" {
   }
 }
 
+# AWS and the local cloud match a non-Lambda integration's selection pattern
+# against the whole status code; "^(?:...)$" does the same in Terraform's regex.
+run "sqs_statuses_select_the_right_inbox_response" {
+  command = plan
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  assert {
+    condition = {
+      for status in ["200", "400", "403", "404", "413", "429", "499", "500", "503", "599"] : status => [
+        for key, response in aws_api_gateway_integration_response.inbox_sqs : key
+        if can(regex("^(?:${response.selection_pattern})$", status))
+      ]
+      } == {
+      "200" = [], "400" = ["400"], "403" = ["502"], "404" = ["400"], "413" = ["400"], "429" = ["400"], "499" = ["400"],
+      "500" = ["502"], "503" = ["502"], "599" = ["502"],
+    }
+    error_message = "Each SQS error status must select exactly one response (403, a broken integration role, and 5xx the 502; other 4xx the 400), a 200 none."
+  }
+
+  assert {
+    condition     = aws_api_gateway_integration_response.inbox_sqs["200"].selection_pattern == null
+    error_message = "A 200 must fall through to the default response that returns the message id."
+  }
+
+  assert {
+    condition     = strcontains(aws_api_gateway_integration_response.inbox_sqs["400"].response_templates["application/json"], "at most 256 KiB per message")
+    error_message = "The 400 must name the queues' real limit, the provider's default 262144 bytes."
+  }
+}
+
 run "outbox_is_a_lambda_proxy_with_a_scoped_permission" {
   command = apply
 
@@ -159,4 +192,18 @@ run "stage_logs_traces_and_throttles" {
     condition     = aws_api_gateway_method_settings.all.settings[0].metrics_enabled
     error_message = "Method metrics must be on."
   }
+}
+
+run "a_negative_burst_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  variables {
+    throttling_burst_limit = -1
+  }
+
+  expect_failures = [var.throttling_burst_limit]
 }

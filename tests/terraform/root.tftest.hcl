@@ -105,8 +105,8 @@ run "functions_get_least_privilege_on_their_queues" {
   assert {
     condition = [
       for s in jsondecode(module.process_input_queue.policy).Statement : s.Action if s.Sid == "ConsumeInputQueue"
-    ] == [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]]
-    error_message = "The input queue's event source mapping needs sqs:ReceiveMessage, DeleteMessage and GetQueueAttributes in process_input_queue's role (ChangeMessageVisibility for retries)."
+    ] == [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]]
+    error_message = "process_input_queue's role must hold exactly what the input queue's event source mapping needs: sqs:ReceiveMessage, DeleteMessage and GetQueueAttributes."
   }
 
   assert {
@@ -224,5 +224,67 @@ run "an_empty_poison_marker_turns_the_rule_off" {
   assert {
     condition     = module.process_input_queue.environment.POISON_MARKER == ""
     error_message = "An empty marker must reach the function, which then rejects nothing for it."
+  }
+}
+
+run "a_runtime_before_python_3_11_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_runtime = "python3.10"
+  }
+
+  expect_failures = [var.lambda_runtime]
+}
+
+run "a_runtime_that_is_not_python_is_rejected" {
+  command = plan
+
+  variables {
+    lambda_runtime = "nodejs20.x"
+  }
+
+  expect_failures = [var.lambda_runtime]
+}
+
+# No assertion: the plan succeeding is the check.
+run "python_3_11_is_accepted" {
+  command = plan
+
+  variables {
+    lambda_runtime = "python3.11"
+  }
+}
+
+run "a_retention_cloudwatch_logs_refuses_is_rejected" {
+  command = plan
+
+  variables {
+    log_retention_days = 0
+  }
+
+  expect_failures = [var.log_retention_days]
+}
+
+run "negative_throttling_is_rejected" {
+  command = plan
+
+  variables {
+    throttling_rate_limit = -1
+  }
+
+  expect_failures = [var.throttling_rate_limit]
+}
+
+run "the_managed_api_gateway_account_is_reset_on_destroy" {
+  command = plan
+
+  variables {
+    manage_api_gateway_account = true
+  }
+
+  assert {
+    condition     = aws_api_gateway_account.this[0].reset_on_delete
+    error_message = "Destroying the stack must clear the account's CloudWatch role setting, or it names a deleted role."
   }
 }

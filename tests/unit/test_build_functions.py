@@ -42,7 +42,7 @@ def test_zip_holds_sorted_sources_without_caches(functions_dir: Path, tmp_path: 
         infos = archive.infolist()
     assert [info.filename for info in infos] == ["app.py", "pkg/util.py"]
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
-    assert {info.external_attr >> 16 for info in infos} == {0o644}
+    assert {info.external_attr >> 16 for info in infos} == {0o100644}
 
 
 def test_a_folder_without_python_is_refused(tmp_path: Path) -> None:

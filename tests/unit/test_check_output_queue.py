@@ -88,3 +88,13 @@ def test_queue_errors_are_a_json_500_without_a_trace(app: Any, monkeypatch: pyte
     assert response["statusCode"] == 500
     assert json.loads(response["body"]) == {"message": "could not read the output queue, retry later"}
     assert "Traceback" not in response["body"]
+
+
+def test_a_bad_wait_setting_is_a_json_500(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a function deployed with an OUTBOX_WAIT_SECONDS that is not a number
+    monkeypatch.setenv("OUTBOX_WAIT_SECONDS", "soon")
+    # WHEN a client asks for a result
+    response = get_outbox(app)
+    # THEN it gets the same JSON 500 as any other failure, not a crashed invocation
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"message": "could not read the output queue, retry later"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -13,7 +14,7 @@ from tests.unit.conftest import drain, load_handler
 
 def sqs_record(message_id: str, body: str) -> dict:
     record = load_event("sqs_event.json")["Records"][0]
-    record.update(messageId=message_id, body=body)
+    record.update(messageId=message_id, body=body, md5OfBody=hashlib.md5(body.encode()).hexdigest())
     return record
 
 
@@ -39,6 +40,7 @@ def test_valid_batch_sends_one_result_per_record(app: Any, output_queue_url: str
         ("order-2", "world", None, "2e1424d4-f796-459a-8184-9c92662be6da"),
     ]
     assert all(r["processedAt"].endswith("+00:00") for r in results)
+    assert all(set(r) == {"id", "message", "type", "inputMessageId", "processedAt"} for r in results)
 
 
 def test_bad_records_fail_alone(app: Any, output_queue_url: str) -> None:
@@ -62,6 +64,46 @@ def test_bad_records_fail_alone(app: Any, output_queue_url: str) -> None:
         "no-message",
     ]
     assert [json.loads(body)["inputMessageId"] for body in drain(output_queue_url)] == ["good"]
+
+
+def test_an_id_or_type_that_is_not_a_string_fails_its_record_alone(
+    app: Any, output_queue_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a batch mixing good records (one with a null id) and records whose id or type is not a string
+    event = {
+        "Records": [
+            sqs_record("good", valid_body(1)),
+            sqs_record("int-id", json.dumps({"message": "x", "id": 5})),
+            sqs_record("null-id", json.dumps({"message": "x", "id": None})),
+            sqs_record("float-id", json.dumps({"message": "x", "id": 1.5})),
+            sqs_record("object-type", json.dumps({"message": "x", "type": {"kind": "a"}})),
+            sqs_record("bool-type", json.dumps({"message": "x", "type": True})),
+            sqs_record("good-2", valid_body(2)),
+        ]
+    }
+    # WHEN it is processed
+    response = app.handler(event, None)
+    # THEN only those records fail, each saying which field is wrong, and the others are delivered
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
+        "int-id",
+        "float-id",
+        "object-type",
+        "bool-type",
+    ]
+    reasons = {
+        line["messageId"]: line["reason"]
+        for line in map(json.loads, capsys.readouterr().out.splitlines())
+        if line["message"] == "record failed"
+    }
+    not_a_string = "'{}' is not a string (the API's schema allows only a string)"
+    assert reasons == {
+        "int-id": not_a_string.format("id"),
+        "float-id": not_a_string.format("id"),
+        "object-type": not_a_string.format("type"),
+        "bool-type": not_a_string.format("type"),
+    }
+    delivered = sorted(json.loads(body)["inputMessageId"] for body in drain(output_queue_url))
+    assert delivered == ["good", "good-2", "null-id"]
 
 
 def test_all_records_failing_fails_the_invocation(app: Any, output_queue_url: str) -> None:

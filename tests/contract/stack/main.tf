@@ -39,7 +39,7 @@ module "probe" {
   policy_statements = [
     {
       sid       = "ConsumeTestQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
       resources = [local.test_queues_arn]
     },
     {
