@@ -7,20 +7,33 @@ import os
 import sys
 from collections.abc import Callable
 
-from localcloud import instance, logs, package_check, stale_state
+from botocore.exceptions import BotoCoreError, ClientError
+
+from localcloud import instance, logs, ministack, package_check, stale_state
 from localcloud.errors import LocalCloudError
 from localcloud.settings import Settings
+
+
+def on_off(flag: bool) -> str:
+    return "on" if flag else "off"
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     current, started = instance.up(settings)
     verb = "started" if started else "already running"
     runner = f", Lambda runner pid {current.runner_pid}" if current.runner_pid else ""
+    # A running cloud keeps the flags it started with, whatever this call asked for.
+    running = ministack.running_flags(current.pid) if current.pid else {}
+    auth, persist = running.get("auth", settings.auth), running.get("persist", settings.persist)
     print(
         f"local cloud {verb} at {settings.endpoint} (pid {current.pid}{runner}, "
-        f"IAM enforcement {'on' if settings.auth else 'off'}, state persistence "
-        f"{'on' if settings.persist else 'off'}; log: {settings.log_file})"
+        f"IAM enforcement {on_off(auth)}, state persistence {on_off(persist)}; log: {settings.log_file})"
     )
+    if (auth, persist) != (settings.auth, settings.persist):
+        print(
+            f"note: asked for IAM enforcement {on_off(settings.auth)} and state persistence "
+            f"{on_off(settings.persist)}; `make down` first to start it that way"
+        )
     return 0
 
 
@@ -73,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(settings, args)
     except LocalCloudError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as err:
+        # e.g. the local cloud stopped while `logs --follow` or the stale-state check talked to it
+        print(f"error: {err} (is the target reachable? `make status` on the local target)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -33,6 +33,17 @@ def health(settings: Settings) -> dict | None:
         return None
 
 
+def running_flags(pid: int) -> dict[str, bool]:
+    """IAM enforcement and state persistence of a running MiniStack, which it read from its environment at start."""
+    try:
+        environ = dict(
+            entry.split("=", 1) for entry in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in entry
+        )
+    except OSError:
+        return {}
+    return {"auth": environ.get("AUTH") == "true", "persist": environ.get("PERSIST_STATE") == "1"}
+
+
 def server_environment(settings: Settings, proxies: dict[str, str]) -> dict[str, str]:
     """MiniStack's configuration: loopback only, our folders, IAM enforcement."""
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_VARIABLES}

@@ -6,10 +6,13 @@ addresses (MINISTACK_LAMBDA_PROXY_<function>) from its environment at start.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 from localcloud.errors import LocalCloudError
 from localcloud.interpreter import find_python
@@ -27,6 +30,21 @@ def answering(settings: Settings) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def sigint_held() -> Iterator[None]:
+    """Delay SIGINT for the duration; a Ctrl-C meanwhile is delivered on the way out."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def release_sigint() -> None:
+    """In the child before exec: a signal mask is inherited, and the runner must not start with SIGINT held."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def proxy_urls(settings: Settings) -> dict[str, str]:
     return {name: f"http://127.0.0.1:{settings.runner_port}/functions/{name}" for name in settings.function_names}
 
@@ -42,7 +60,9 @@ def start(settings: Settings) -> dict[str, str]:
                 f"by another program; choose another LOCALCLOUD_PORT"
             )
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
-        with settings.runner_log_file.open("a") as log:
+        # Ctrl-C between the spawn and the PID file would leave a runner nobody can stop by PID:
+        # hold SIGINT until the file names it (the caller's clean-up then stops it).
+        with settings.runner_log_file.open("a") as log, sigint_held():
             process = subprocess.Popen(
                 [
                     sys.executable,
@@ -66,8 +86,9 @@ def start(settings: Settings) -> dict[str, str]:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=release_sigint,
             )
-        settings.runner_pid_file.write_text(str(process.pid))
+            settings.runner_pid_file.write_text(str(process.pid))
         if (
             not wait_until(lambda: answering(settings) or process.poll() is not None, START_TIMEOUT_SECONDS)
             or process.poll() is not None

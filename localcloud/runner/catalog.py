@@ -8,6 +8,8 @@ fresh workers, as on AWS after an update.
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 import threading
 import time
 import urllib.request
@@ -39,6 +41,18 @@ class FunctionVersion:
     reserved_concurrency: int | None = None
 
 
+class KeyedLocks:
+    """One lock per key, so a slow refresh of one function (or role) never holds up the others."""
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.locks: dict[str, threading.Lock] = {}
+
+    def of(self, key: str) -> threading.Lock:
+        with self.guard:
+            return self.locks.setdefault(key, threading.Lock())
+
+
 class Catalog:
     def __init__(self, endpoint: str, region: str, code_root: Path) -> None:
         session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
@@ -47,13 +61,14 @@ class Catalog:
         self.code_root = code_root
         self.lambda_client: Any = session.client("lambda", endpoint_url=endpoint)
         self.sts: Any = session.client("sts", endpoint_url=endpoint)
-        self.lock = threading.Lock()
+        self.function_locks = KeyedLocks()
+        self.role_locks = KeyedLocks()
         self.versions: dict[str, tuple[float, FunctionVersion]] = {}
         self.credentials: dict[str, dict[str, Any]] = {}
 
     def function(self, name: str) -> FunctionVersion:
-        """The function's current revision, re-read at most once a second."""
-        with self.lock:
+        """The function's current revision, re-read at most once a second (one reader at a time per function)."""
+        with self.function_locks.of(name):
             cached = self.versions.get(name)
             if cached and time.monotonic() - cached[0] < CONFIG_TTL_SECONDS:
                 return cached[1]
@@ -75,21 +90,31 @@ class Catalog:
             return version
 
     def extract(self, code_sha: str, location: str) -> Path:
-        """Unpack the zip once per content hash, read-only like /var/task."""
+        """Unpack the zip once per content hash, read-only like /var/task.
+
+        Two functions with the same code may unpack it at once: each into a
+        staging folder of its own, and the first rename wins.
+        """
         target = self.code_root / code_sha.replace("/", "_").replace("+", "-").rstrip("=")
-        if not target.exists():
-            with urllib.request.urlopen(location, timeout=30) as response:
-                archive = zipfile.ZipFile(io.BytesIO(response.read()))
-            staging = target.with_name(target.name + ".partial")
-            archive.extractall(staging)
-            for path in staging.rglob("*"):
-                path.chmod(0o755 if path.is_dir() else 0o444)
+        if target.exists():
+            return target
+        with urllib.request.urlopen(location, timeout=30) as response:
+            archive = zipfile.ZipFile(io.BytesIO(response.read()))
+        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=self.code_root))
+        archive.extractall(staging)
+        for path in [staging, *staging.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o444)
+        try:
             staging.rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(staging)
         return target
 
     def role_credentials(self, version: FunctionVersion) -> dict[str, Any]:
         """Temporary credentials of the execution role, as Lambda gives a function."""
-        with self.lock:
+        with self.role_locks.of(version.role_arn):
             cached = self.credentials.get(version.role_arn)
             if cached and cached["Expiration"] - CREDENTIAL_MARGIN > datetime.now(UTC):
                 return cached

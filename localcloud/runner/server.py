@@ -58,9 +58,16 @@ class Invoker:
         # As on AWS, Duration excludes the cold start, which REPORT shows as Init Duration.
         started = time.perf_counter()
         log = lambda line: self.sink(name, worker.log_stream, line)  # noqa: E731
+        if worker.init_timed_out:
+            # Lambda then runs init again inside the invocation, which times out with the
+            # function's timeout ("Task timed out after"): the outcome answered here.
+            log(f"INIT_REPORT Init Duration: {worker.init_ms:.2f} ms\tPhase: init\tStatus: timeout")
+            worker.reported_init = True
         log(f"START RequestId: {request_id} Version: $LATEST")
         try:
-            if worker.init_error is not None:
+            if worker.init_timed_out:
+                outcome = Outcome(timed_out=True)
+            elif worker.init_error is not None:
                 outcome = Outcome(error=dict(worker.init_error, requestId=request_id))
             else:
                 outcome = worker.invoke(

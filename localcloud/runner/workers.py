@@ -1,7 +1,8 @@
 """Warm worker processes: one per concurrent invocation, reused while idle.
 
 A worker serves one function revision; it is discarded when the function
-changes, when it times out, when it crashes, and after it idles too long.
+changes, when its init or an invocation times out, when it crashes, and after
+it idles too long.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from localcloud.runner.catalog import FunctionVersion
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 300
-# Lambda gives a function's init phase at most 10 s.
-INIT_TIMEOUT_SECONDS = 10
+# Lambda gives a function's init phase at most 10 s; a worker not ready by then is ended.
+INIT_TIMEOUT_SECONDS = 10.0
 # Past the soft cap, how long an invocation waits for a warm worker before starting another.
 SPILL_WAIT_SECONDS = 0.25
 HARD_CAP = 64
@@ -87,7 +88,14 @@ def runtime_environment(
 
 
 class Worker:
-    def __init__(self, version: FunctionVersion, env: dict[str, str], python: str, sink: LogSink) -> None:
+    def __init__(
+        self,
+        version: FunctionVersion,
+        env: dict[str, str],
+        python: str,
+        sink: LogSink,
+        init_timeout: float = INIT_TIMEOUT_SECONDS,
+    ) -> None:
         self.version = version
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.sink = sink
@@ -106,14 +114,26 @@ class Worker:
         )
         threading.Thread(target=self.read_frames, daemon=True).start()
         threading.Thread(target=self.read_stderr, daemon=True).start()
-        ready = self.frames.get()
-        self.init_ms = float(ready["init_ms"]) if ready else 0.0
-        self.init_error = (
-            ready.get("error")
-            if ready
-            else {"errorMessage": "Runtime exited before init completed", "errorType": "Runtime.ExitError"}
-        )
+        self.init_timed_out = False
+        self.init_ms, self.init_error = self.await_init(init_timeout)
         self.reported_init = False
+
+    def await_init(self, init_timeout: float) -> tuple[float, dict[str, Any] | None]:
+        """The init phase's duration and error, if any.
+
+        A worker not ready within init_timeout (a module hanging on import, an
+        interpreter that never starts) is killed and marked init_timed_out, so
+        it holds neither the invocation nor its pool slot for longer.
+        """
+        try:
+            ready = self.frames.get(timeout=init_timeout)
+        except queue.Empty:
+            self.kill()
+            self.init_timed_out = True
+            return init_timeout * 1000, None
+        if ready is None:
+            return 0.0, {"errorMessage": "Runtime exited before init completed", "errorType": "Runtime.ExitError"}
+        return float(ready["init_ms"]), ready.get("error")
 
     def read_frames(self) -> None:
         assert self.process.stdout is not None
@@ -185,7 +205,15 @@ class Pool:
     """
 
     def __init__(
-        self, python: str, runtime: str, runtime_sdk: Path, region: str, endpoint: str, sink: LogSink, max_workers: int
+        self,
+        python: str,
+        runtime: str,
+        runtime_sdk: Path,
+        region: str,
+        endpoint: str,
+        sink: LogSink,
+        max_workers: int,
+        init_timeout: float = INIT_TIMEOUT_SECONDS,
     ) -> None:
         self.python = python
         self.runtime = runtime
@@ -194,6 +222,7 @@ class Pool:
         self.endpoint = endpoint
         self.sink = sink
         self.max_workers = max_workers
+        self.init_timeout = init_timeout
         self.lock = threading.Condition()
         self.idle: dict[str, list[Worker]] = {}
         self.busy: dict[str, int] = {}
@@ -226,7 +255,7 @@ class Pool:
             env = runtime_environment(
                 version, credentials, stream_name(), self.region, self.endpoint, self.runtime_sdk, self.runtime
             )
-            return Worker(version, env, self.python, self.sink)
+            return Worker(version, env, self.python, self.sink, self.init_timeout)
         except BaseException:
             self.release_slot(version.name)
             raise

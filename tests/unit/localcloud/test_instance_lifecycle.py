@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud import instance
+from localcloud import instance, stale_state
 from localcloud.environments import ensure_runtime_sdk, ensure_venv
 from localcloud.processes import descendants, pid_alive
 from localcloud.settings import REPO_ROOT, Settings
@@ -67,3 +67,35 @@ def test_up_status_down_leave_nothing_running(settings: Settings) -> None:
     assert not [pid for pid in family if pid_alive(pid)]
     assert instance.status(settings).running is False
     assert instance.down(settings) is False
+
+
+def state_naming(queue_url: str, function_name: str) -> dict:
+    """A Terraform state with one managed queue and one managed function."""
+    return {
+        "resources": [
+            {"mode": "managed", "type": "aws_sqs_queue", "instances": [{"attributes": {"url": queue_url}}]},
+            {
+                "mode": "managed",
+                "type": "aws_lambda_function",
+                "instances": [{"attributes": {"function_name": function_name}}],
+            },
+        ]
+    }
+
+
+def test_a_restart_without_persistence_is_noticed_as_a_lost_stack(settings: Settings) -> None:
+    try:
+        # GIVEN a running local cloud holding a queue the state names
+        instance.up(settings)
+        queue_url = stale_state.client("sqs", settings.endpoint).create_queue(QueueName="lifecycle-probe")["QueueUrl"]
+        # THEN a state naming it is current, but one naming a function the cloud never had is lost
+        assert stale_state.missing_queues([queue_url], settings.endpoint) == []
+        assert stale_state.missing_functions(["never-deployed"], settings.endpoint) == ["never-deployed"]
+        # WHEN the cloud restarts without state persistence
+        instance.down(settings)
+        instance.up(settings)
+        # THEN the queue is gone and the state is seen as lost
+        assert stale_state.missing_queues([queue_url], settings.endpoint) == [queue_url]
+        assert stale_state.lost(state_naming(queue_url, "never-deployed"), settings.endpoint)
+    finally:
+        instance.down(settings)

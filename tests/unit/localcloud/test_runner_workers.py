@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from localcloud.interpreter import find_python
-from localcloud.runner.workers import Outcome, Pool, Worker, runtime_environment
+from localcloud.runner.workers import INIT_TIMEOUT_SECONDS, Outcome, Pool, Worker, runtime_environment
 from tests.unit.localcloud.versions import probe_version
 
 CREDENTIALS = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
@@ -67,7 +67,9 @@ def code_dir(tmp_path: Path) -> Path:
     return code
 
 
-def start(python: str, code_dir: Path, handler: str, sink: list | None = None) -> Worker:
+def start(
+    python: str, code_dir: Path, handler: str, sink: list | None = None, init_timeout: float = INIT_TIMEOUT_SECONDS
+) -> Worker:
     version = dataclasses.replace(probe_version(code_dir, handler), memory_mb=256, environment={"MY_SETTING": "on"})
     env = runtime_environment(
         version,
@@ -79,7 +81,7 @@ def start(python: str, code_dir: Path, handler: str, sink: list | None = None) -
         "python3.12",
     )
     lines = sink if sink is not None else []
-    return Worker(version, env, python, lambda function, stream, line: lines.append(line))
+    return Worker(version, env, python, lambda function, stream, line: lines.append(line), init_timeout)
 
 
 def invoke(worker: Worker, event: object = None, seconds: float = 3) -> Outcome:
@@ -189,6 +191,18 @@ def test_the_timeout_ends_the_invocation_and_the_worker(python: str, code_dir: P
     assert outcome.timed_out
     assert time.monotonic() - started < 2
     assert not worker.alive
+
+
+def test_a_module_hanging_on_import_ends_the_worker_at_the_init_timeout(python: str, code_dir: Path) -> None:
+    # GIVEN a handler module that never finishes importing
+    (code_dir / "hangs.py").write_text("import time\ntime.sleep(60)\n\n\ndef handler(event, context):\n    return 1\n")
+    started = time.monotonic()
+    # WHEN a worker starts for it
+    worker = start(python, code_dir, "hangs.handler", init_timeout=0.3)
+    # THEN it gives up at the init timeout, marked as timed out in init, and the process is gone
+    assert time.monotonic() - started < 5
+    assert (worker.init_timed_out, worker.init_error, worker.alive) == (True, None, False)
+    assert worker.init_ms == 300
 
 
 def make_pool(python: str, max_workers: int) -> Pool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,24 @@ def test_read_pid_ignores_dead_and_garbage(tmp_path: Path) -> None:
     assert processes.read_pid(pid_file) is None
 
 
+def test_read_pid_trusts_a_live_process_only_if_it_is_older_than_its_file(tmp_path: Path) -> None:
+    # GIVEN a live process and a PID file naming it
+    pid_file = tmp_path / "x.pid"
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        pid_file.write_text(str(sleeper.pid))
+        # THEN a file written after the process started names it
+        assert processes.read_pid(pid_file) == sleeper.pid
+        # WHEN the file is older than the process (its PID was reused after a stale file was left behind)
+        an_hour_ago = time.time() - 3600
+        os.utime(pid_file, (an_hour_ago, an_hour_ago))
+        # THEN the process is not taken for ours
+        assert processes.read_pid(pid_file) is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_a_port_held_by_another_program_is_refused_clearly(tmp_path: Path) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -140,3 +160,15 @@ def test_an_interrupted_start_stops_what_it_started(monkeypatch: pytest.MonkeyPa
         instance.up(Settings(port=45997, home=tmp_path, function_names=("fn",)))
     # THEN everything is stopped again
     assert stopped == ["runner", "ministack"]
+
+
+def test_running_flags_are_read_from_the_processs_own_environment() -> None:
+    # GIVEN a process started with IAM enforcement off and persistence on
+    env = {**os.environ, "AUTH": "false", "PERSIST_STATE": "1"}
+    sleeper = subprocess.Popen(["sleep", "30"], env=env)
+    try:
+        # THEN those are its flags, whatever this process's environment says
+        assert ministack.running_flags(sleeper.pid) == {"auth": False, "persist": True}
+    finally:
+        sleeper.kill()
+        sleeper.wait()
