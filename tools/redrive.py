@@ -2,13 +2,15 @@
 
     python -m tools.redrive --from DLQ_URL --to QUEUE_URL [--dry-run]
 
-Where SQS offers it (AWS), its own StartMessageMoveTask moves them. Elsewhere
-(the local cloud) this tool moves them in batches of up to 10: receive from
-the DLQ, send to the source queue (with the message's first id in its
-OriginalMessageId attribute), and delete from the DLQ only what the send
-accepted, so a failure never loses a message (at worst one is sent twice).
-A run moves at most the messages waiting when it starts, so messages that fail
-again and return while it runs are not chased in circles. Standard queues.
+Where SQS offers it (AWS), its own StartMessageMoveTask moves them, and this
+tool follows that task until it ends or MOVE_TASK_DEADLINE_SECONDS pass.
+Elsewhere (the local cloud) it moves them by hand: receive up to 10 from the
+DLQ, send them to the source queue (with the message's first id in its
+OriginalMessageId attribute) in as many calls as SendMessageBatch's 1 MiB limit
+needs, and delete from the DLQ only what a send accepted, so a failure never
+loses a message (at worst one is sent twice). A run moves at most the messages
+waiting when it starts, so messages that fail again and return while it runs
+are not chased in circles. Standard queues.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ UNSUPPORTED_CODES = {"InvalidAction", "UnsupportedOperation", "AWS.SimpleQueueSe
 # Long enough to send and delete a batch; if this tool dies, the batch reappears in the DLQ.
 HELD_SECONDS = 60
 MOVE_TASK_POLL_SECONDS = 1.0
+# How long to follow a move task before telling the user how to check on it instead
+# (at 500 messages a second, the highest rate StartMessageMoveTask takes, ~450,000 messages).
+MOVE_TASK_DEADLINE_SECONDS = 900.0
+# ListMessageMoveTasks lists at most the 10 most recent tasks of a queue.
+LISTED_TASKS = 10
+# SendMessageBatch takes at most 10 entries, and refuses the whole call (BatchRequestTooLong)
+# when its bodies and message attributes total more than 1 MiB.
+MAX_BATCH_ENTRIES = 10
+MAX_BATCH_BYTES = 1_048_576
 SENDABLE_ATTRIBUTE_KEYS = ("DataType", "StringValue", "BinaryValue")
 # A message sent again gets a new message id; this attribute keeps the first one
 # (process_input_queue reports it as the result's inputMessageId).
@@ -50,32 +61,60 @@ def queue_arn(sqs: Any, url: str) -> str:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
-def start_move_task(sqs: Any, dlq_arn: str, source_arn: str) -> str | None:
-    """The task's handle, or None when the endpoint does not offer move tasks."""
+def start_move_task(sqs: Any, dlq_arn: str, source_arn: str) -> tuple[str, set[Any]] | None:
+    """The task's handle and the tasks listed before it started, or None when the endpoint has no move tasks."""
     try:
-        return sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=source_arn)["TaskHandle"]
+        earlier = {task_key(task) for task in listed_tasks(sqs, dlq_arn)}
+        return sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=source_arn)["TaskHandle"], earlier
     except ClientError as err:
         if err.response["Error"]["Code"] in UNSUPPORTED_CODES:
             return None
         raise
 
 
-def follow_move_task(sqs: Any, dlq_arn: str, progress: Progress) -> int:
-    """Report the running task's progress until it ends; returns how many it moved."""
+def listed_tasks(sqs: Any, dlq_arn: str) -> list[dict[str, Any]]:
+    return sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=LISTED_TASKS)["Results"]
+
+
+def task_key(task: dict[str, Any]) -> Any:
+    """What tells tasks apart once they ended: one task runs per queue at a time, each started at its own moment."""
+    return task.get("StartedTimestamp")
+
+
+def our_task(tasks: list[dict[str, Any]], handle: str, earlier: set[Any]) -> dict[str, Any] | None:
+    """The task this run started, among the listed ones, or None while it is not listed yet.
+
+    SQS lists a task's handle only while it runs. Once it ended, ours is the
+    oldest task listed that was not listed before we started it: none can start
+    on the queue while ours runs, so any other new one started after ours.
+    """
+    for task in tasks:
+        if task.get("TaskHandle") == handle:
+            return task
+    new = [task for task in tasks if task_key(task) not in earlier]
+    return min(new, key=lambda task: task_key(task) or 0) if new else None
+
+
+def follow_move_task(sqs: Any, dlq_arn: str, handle: str, earlier: set[Any], progress: Progress) -> int:
+    """Report the task's progress until it ends or the deadline passes; returns how many it moved."""
     moved = 0
+    deadline = time.monotonic() + MOVE_TASK_DEADLINE_SECONDS
     while True:
-        tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)["Results"]
-        if not tasks:  # not listed yet
-            time.sleep(MOVE_TASK_POLL_SECONDS)
-            continue
-        task = tasks[0]
-        progress(task.get("ApproximateNumberOfMessagesMoved", 0) - moved)
-        moved = task.get("ApproximateNumberOfMessagesMoved", 0)
-        if task["Status"] == "COMPLETED":
-            return moved
-        if task["Status"] in ("FAILED", "CANCELLED"):
-            reason = task.get("FailureReason") or task["Status"].lower()
-            raise RedriveError(f"the move task stopped after {moved} messages: {reason}")
+        task = our_task(listed_tasks(sqs, dlq_arn), handle, earlier)
+        if task is not None:
+            now_moved = task.get("ApproximateNumberOfMessagesMoved", 0)
+            progress(now_moved - moved)
+            moved = now_moved
+            if task["Status"] == "COMPLETED":
+                return moved
+            if task["Status"] in ("FAILED", "CANCELLED"):
+                reason = task.get("FailureReason") or task["Status"].lower()
+                raise RedriveError(f"the move task stopped after {moved} messages: {reason}")
+        if time.monotonic() >= deadline:
+            raise RedriveError(
+                f"the move task had not ended after {MOVE_TASK_DEADLINE_SECONDS:.0f} s ({moved} messages moved) "
+                f"and may still be running; check with: aws sqs list-message-move-tasks --source-arn {dlq_arn}"
+            )
         time.sleep(MOVE_TASK_POLL_SECONDS)
 
 
@@ -89,43 +128,84 @@ def resent_attributes(message: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
+def entry_size(entry: dict[str, Any]) -> int:
+    """The bytes SQS counts toward a batch's limit: the body, and each attribute's name, type and value."""
+    size = len(entry["MessageBody"].encode())
+    for name, attribute in entry["MessageAttributes"].items():
+        size += len(name.encode()) + len(attribute["DataType"].encode())
+        if "StringValue" in attribute:
+            size += len(attribute["StringValue"].encode())
+        else:
+            size += len(attribute.get("BinaryValue", b""))
+    return size
+
+
+def send_groups(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The entries in order, split so no SendMessageBatch call has more than 10 of them or 1 MiB.
+
+    An entry too big for any batch goes alone, so SQS refuses that call only.
+    """
+    groups: list[list[dict[str, Any]]] = []
+    size = 0
+    for entry in entries:
+        entry_bytes = entry_size(entry)
+        if not groups or len(groups[-1]) == MAX_BATCH_ENTRIES or size + entry_bytes > MAX_BATCH_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(entry)
+        size += entry_bytes
+    return groups
+
+
+def delete_sent(sqs: Any, dlq_url: str, sent: list[dict[str, Any]]) -> None:
+    """Delete from the DLQ messages the source queue accepted."""
+    if not sent:
+        return
+    deleted = sqs.delete_message_batch(
+        QueueUrl=dlq_url,
+        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(sent)],
+    )
+    if deleted.get("Failed"):
+        raise RedriveError(
+            f"{len(deleted['Failed'])} messages were sent but stay in the DLQ too "
+            f"({deleted['Failed'][0].get('Code')}); a next redrive would send them again"
+        )
+
+
 def move_by_hand(sqs: Any, dlq_url: str, source_url: str, limit: int, progress: Progress) -> int:
-    """Receive, send, then delete what was sent, in batches of up to 10; returns how many moved."""
+    """Receive up to 10, send them in calls within the batch limits, delete what each call sent; returns how many moved.
+
+    A refusal does not stop the rest of the received messages (they are held
+    anyway); the run ends once they are all tried, reporting what was refused.
+    """
     moved = 0
     while moved < limit:
         messages = sqs.receive_message(
             QueueUrl=dlq_url,
-            MaxNumberOfMessages=min(10, limit - moved),
+            MaxNumberOfMessages=min(MAX_BATCH_ENTRIES, limit - moved),
             VisibilityTimeout=HELD_SECONDS,
             WaitTimeSeconds=1,
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
             return moved
-        response = sqs.send_message_batch(
-            QueueUrl=source_url,
-            Entries=[
-                {"Id": str(i), "MessageBody": m["Body"], "MessageAttributes": resent_attributes(m)}
-                for i, m in enumerate(messages)
-            ],
-        )
-        sent = [messages[int(entry["Id"])] for entry in response.get("Successful", [])]
-        if sent:
-            deleted = sqs.delete_message_batch(
-                QueueUrl=dlq_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(sent)],
-            )
-            if deleted.get("Failed"):
-                raise RedriveError(
-                    f"{len(deleted['Failed'])} messages were sent but stay in the DLQ too "
-                    f"({deleted['Failed'][0].get('Code')}); a next redrive would send them again"
-                )
-        moved += len(sent)
-        progress(len(sent))
-        if response.get("Failed"):
-            first = response["Failed"][0]
+        # Ids index the received messages, so each call's answer maps back to them.
+        entries = [
+            {"Id": str(i), "MessageBody": m["Body"], "MessageAttributes": resent_attributes(m)}
+            for i, m in enumerate(messages)
+        ]
+        refused: list[dict[str, Any]] = []
+        for group in send_groups(entries):
+            response = sqs.send_message_batch(QueueUrl=source_url, Entries=group)
+            sent = [messages[int(entry["Id"])] for entry in response.get("Successful", [])]
+            delete_sent(sqs, dlq_url, sent)
+            moved += len(sent)
+            progress(len(sent))
+            refused.extend(response.get("Failed", []))
+        if refused:
+            first = refused[0]
             raise RedriveError(
-                f"the source queue refused {len(response['Failed'])} messages ({first.get('Code')}: "
+                f"moved {moved}, but the source queue refused {len(refused)} messages ({first.get('Code')}: "
                 f"{first.get('Message')}); they stay in the DLQ"
             )
     return moved
@@ -140,8 +220,9 @@ def redrive(sqs: Any, dlq_url: str, source_url: str, dry_run: bool) -> str:
         return f"nothing to redrive: {dlq_url} is empty"
     with tqdm(total=count, unit="msg", desc="redrive", file=sys.stderr) as bar:
         dlq_arn = queue_arn(sqs, dlq_url)
-        if start_move_task(sqs, dlq_arn, queue_arn(sqs, source_url)) is not None:
-            moved, how = follow_move_task(sqs, dlq_arn, bar.update), "StartMessageMoveTask"
+        task = start_move_task(sqs, dlq_arn, queue_arn(sqs, source_url))
+        if task is not None:
+            moved, how = follow_move_task(sqs, dlq_arn, *task, bar.update), "StartMessageMoveTask"
         else:
             moved, how = move_by_hand(sqs, dlq_url, source_url, count, bar.update), "receive, send, delete"
     return f"moved {moved} messages from {dlq_url} to {source_url} ({how})"

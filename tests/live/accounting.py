@@ -6,7 +6,8 @@ A ledger hands out ids carrying one tag per run and remembers what the API
 answered; the accountant sweeps the output queue and both DLQs for that tag
 and reconciles. SQS delivers at least once, so a result may appear twice: a
 duplicate carrying the posted message's own SQS message id is reported as an
-explained redelivery, anything else is a failure.
+explained redelivery. A message ending both as a result and as a dead letter
+breaks the promise, as does anything else unexplained.
 """
 
 from __future__ import annotations
@@ -138,12 +139,25 @@ def reconcile(ledger: Ledger, sightings: Iterable[Sighting], run: str) -> Report
                 f"wrong input: {tracked_id} in the {stranger.place} carries input message id "
                 f"{stranger.input_message_id}, but POST /inbox returned {accepted.message_id}"
             )
-        if len(places) > 1 and not strangers:
+        where = ", ".join(s.place for s in places)
+        results = sum(s.place == OUTBOX for s in places)
+        if 0 < results < len(places):
+            # Not excused as a redelivery. A worker killed after sending its
+            # results, before the batch was deleted, gets the record back and
+            # sends its result again: two results. A dead letter needs
+            # maxReceiveCount receives that all failed, so one beside a result
+            # means the record kept failing after its result was sent (say, an
+            # invocation timing out after every send): a breach to see.
+            problems.append(
+                f"twice: {tracked_id} (input message {accepted.message_id}) ended both as a result "
+                f"and as a dead letter ({where})"
+            )
+        elif len(places) > 1 and not strangers:
             duplicates.append(
                 f"{tracked_id}: input message {accepted.message_id} ended {len(places)} times "
-                f"({', '.join(s.place for s in places)}): redelivered, processed again"
+                f"({where}): redelivered, processed again"
             )
-        ended_as = RESULT if any(s.place == OUTBOX for s in places) else DEAD_LETTER
+        ended_as = RESULT if results else DEAD_LETTER
         if accepted.expected not in (ended_as, EITHER):
             problems.append(f"misplaced: {tracked_id} expected as {accepted.expected}, ended as {ended_as}")
         delivered += ended_as == RESULT
@@ -226,9 +240,10 @@ class Accountant:
 
 
 def sighting_of(tracked_id: str, place: str, message: dict[str, Any]) -> Sighting:
-    """A result names its input in its body; a dead letter keeps the SQS message id it was posted with,
-    or, once redriven by sending it again, carries that id in its OriginalMessageId attribute."""
-    if place == OUTBOX:
+    """A result names its input in its body, in the output queue and in its DLQ alike; an input dead letter keeps
+    the SQS message id it was posted with, or, once redriven by sending it again, carries that id in its
+    OriginalMessageId attribute."""
+    if place in (OUTBOX, OUTPUT_DLQ):
         try:
             input_message_id = json.loads(message["Body"]).get("inputMessageId")
         except (ValueError, AttributeError):

@@ -9,10 +9,12 @@ from tests.live.accounting import (
     EITHER,
     INPUT_DLQ,
     OUTBOX,
+    OUTPUT_DLQ,
     RESULT,
     Ledger,
     Sighting,
     reconcile,
+    sighting_of,
 )
 
 
@@ -69,6 +71,21 @@ def test_a_redelivered_input_is_an_explained_duplicate(ledger: Ledger) -> None:
     assert report.delivered == 2
 
 
+def test_a_result_that_is_also_a_dead_letter_breaks_the_promise(ledger: Ledger) -> None:
+    # GIVEN the third message (either outcome allowed) ended as a result and also in the input DLQ
+    third = ids(ledger)[2]
+    sightings = [*where_they_belong(ledger), seen(third, INPUT_DLQ, "mid-3")]
+    # WHEN reconciled
+    report = reconcile(ledger, sightings, "unit")
+    # THEN it is no explained duplicate but a breach that fails the check
+    assert report.duplicates == []
+    assert report.problems == [
+        f"twice: {third} (input message mid-3) ended both as a result and as a dead letter (output queue, input DLQ)"
+    ]
+    with pytest.raises(AssertionError, match=f"twice: {third}"):
+        report.assert_kept()
+
+
 def test_a_result_of_another_input_is_an_unexplained_failure(ledger: Ledger) -> None:
     sightings = [*where_they_belong(ledger), seen(ids(ledger)[0], OUTBOX, "someone-else")]
     report = reconcile(ledger, sightings, "unit")
@@ -97,3 +114,18 @@ def test_the_ledger_finds_its_ids_in_any_body() -> None:
     assert book.owner(f'{{"id": "{tracked}", "message": "x"}}') == tracked
     assert book.owner(f"raw bytes then {tracked}") == tracked
     assert book.owner('{"id": "unit-someone-else-1"}') is None
+
+
+@pytest.mark.parametrize("place", [OUTBOX, OUTPUT_DLQ])
+def test_a_result_names_its_input_wherever_it_waits(place: str) -> None:
+    # GIVEN a result, in the output queue or moved on to its DLQ, with its own SQS message id
+    message = {"MessageId": "result-message-id", "Body": '{"id": "x-1", "inputMessageId": "mid-1"}'}
+    # THEN its input is the message id the result names, not the result's own
+    assert sighting_of("x-1", place, message).input_message_id == "mid-1"
+
+
+def test_an_input_dead_letter_names_the_id_it_was_posted_with_or_its_original() -> None:
+    posted = {"MessageId": "mid-1", "Body": "{}"}
+    redriven = {**posted, "MessageId": "mid-2", "MessageAttributes": {"OriginalMessageId": {"StringValue": "mid-1"}}}
+    assert sighting_of("x-1", INPUT_DLQ, posted).input_message_id == "mid-1"
+    assert sighting_of("x-1", INPUT_DLQ, redriven).input_message_id == "mid-1"
