@@ -48,7 +48,8 @@ json_string() {
 id="client-$(date +%s)-$RANDOM$RANDOM"
 body="{\"id\": $(json_string "$id"), \"message\": $(json_string "$message"), \"type\": $(json_string "$type")}"
 
-posted="$(curl -sS -w '\n%{http_code}' -X POST "$api_url/inbox" -H 'Content-Type: application/json' --data-binary "$body")" || {
+# No request may hang past the wait the user asked for.
+posted="$(curl -sS --max-time 30 -w '\n%{http_code}' -X POST "$api_url/inbox" -H 'Content-Type: application/json' --data-binary "$body")" || {
     echo "error: could not reach $api_url" >&2; exit 1; }
 status="${posted##*$'\n'}"
 echo "POST /inbox -> $status ${posted%$'\n'*}"
@@ -56,7 +57,7 @@ echo "POST /inbox -> $status ${posted%$'\n'*}"
 
 deadline=$((SECONDS + timeout))
 while ((SECONDS < deadline)); do
-    result="$(curl -sS -w '\n%{http_code}' "$api_url/outbox?id=$id")" || { sleep 0.5; continue; }
+    result="$(curl -sS --max-time 10 -w '\n%{http_code}' "$api_url/outbox?id=$id")" || { sleep 0.5; continue; }
     if [[ "${result##*$'\n'}" == 200 ]]; then
         echo "GET /outbox?id=$id -> 200 ${result%$'\n'*}"
         exit 0

@@ -48,8 +48,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def probe() -> ProbeStack:
-    return required(read_probe_stack(), "the contract probe is not deployed: `make test-contract` deploys it")
+def probe(request: pytest.FixtureRequest) -> ProbeStack:
+    return required(request, read_probe_stack(), "the contract probe is not deployed: `make test-contract` deploys it")
 
 
 @pytest.fixture(scope="session")

@@ -109,7 +109,8 @@ def test_a_body_over_10_mb_is_413(http: requests.Session, stack: Stack) -> None:
 
     Local cloud: there is no payload limit: the body reaches the integration, here SQS, which refuses it (our 400)
 
-    Handling: bodies over 1 MiB are refused either way: SQS's limit, mapped to a 4xx by the integration responses
+    Handling: bodies over the queues' 256 KiB are refused either way: SQS's limit, mapped to a 400 by the integration
+    responses
     """
     body = json.dumps({"message": "x" * OVERSIZE_BYTES})
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from localcloud import instance
+from localcloud import instance, ministack
 from localcloud.processes import read_pid
 from localcloud.settings import Settings
 from tests.live.accounting import RESULT, Accountant, Ledger, message, post_all
@@ -24,8 +23,7 @@ BACKLOG = 200
 def persisting(settings: Settings) -> bool:
     """Whether the running MiniStack saves its state on shutdown (it reads PERSIST_STATE at start)."""
     pid = read_pid(settings.pid_file)
-    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if pid else []
-    return b"PERSIST_STATE=1" in environ
+    return bool(pid and ministack.running_flags(pid).get("persist"))
 
 
 def restart(settings: Settings) -> None:

@@ -25,6 +25,15 @@ def test_client_posts_and_prints_the_result(stack: Stack, sla: float) -> None:
     assert 'client says \\"hi\\" & bye' in result.stdout
 
 
+def test_client_reads_the_api_url_from_terraform_output(stack: Stack, sla: float) -> None:
+    # GIVEN no --api-url: the client asks `terraform output` (the workspace the Makefile selected)
+    result = run_client("--timeout", str(int(sla)), "from terraform output")
+    # THEN it reaches the deployed stack
+    assert result.returncode == 0, result.stderr
+    assert "POST /inbox -> 200" in result.stdout
+    assert '"message": "from terraform output"' in result.stdout
+
+
 def test_client_fails_clearly_when_the_api_is_unreachable() -> None:
     result = run_client("--api-url", "http://127.0.0.1:9", "x")
     assert result.returncode == 1

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
 from tests.live.accounting import RESULT, Accountant, Ledger, Report, message, post_all
 from tests.live.fixtures import TrackingPipeline
@@ -16,8 +17,18 @@ from tests.live.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-# How long a rejected request is watched for, to show nothing came out of it.
-NOTHING_ENQUEUED_WINDOW_SECONDS = 3.0
+# Bodies the request validator must refuse, each with the tracked id it would have carried.
+SCHEMA_BREAKS = {
+    "message-not-a-string": {"message": 42},
+    "message-missing": {"text": "no message field"},
+    "type-not-a-string": {"message": "x", "type": 7},
+    "id-not-a-string": {"message": "x", "id": ["list"]},
+}
+NOT_JSON_OBJECTS = ["not json at all", "[1, 2]", '"a string"', ""]
+OVERSIZE_ANSWER = {
+    "message": "The input queue rejected the message: SQS takes at most 256 KiB per message and refuses some "
+    "characters (e.g. U+FFFE, U+FFFF)"
+}
 
 
 def test_positive_a_message_comes_back_processed(pipeline: TrackingPipeline, sla: float) -> None:
@@ -68,47 +79,42 @@ def test_exception_a_poison_message_ends_in_the_dlq_intact(
     # THEN it waits in the input DLQ with the body exactly as posted, and never reached the outbox
     assert dead is not None, f"{posted.id} not in the input DLQ within {deadline} s"
     pipeline.mark_consumed(posted.id)
-    assert json.loads(dead["Body"]) == posted.body
+    assert dead["Body"] == json.dumps(posted.body, ensure_ascii=False)
     assert dead["MessageId"] == posted.message_id
     assert pipeline.take_result(posted.id) is None
 
 
-def assert_nothing_came_out(pipeline: TrackingPipeline, result_id: str) -> None:
-    """A request that would have produced a result, had it been enqueued, produced none."""
-    assert pipeline.await_result(result_id, NOTHING_ENQUEUED_WINDOW_SECONDS) is None
+def schema_break(tracked_id: str, name: str) -> dict[str, Any]:
+    return {"id": tracked_id, **SCHEMA_BREAKS[name]} if "id" not in SCHEMA_BREAKS[name] else SCHEMA_BREAKS[name]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        pytest.param({"message": 42}, id="message-not-a-string"),
-        pytest.param({"text": "no message field"}, id="message-missing"),
-        pytest.param({"message": "x", "type": 7}, id="type-not-a-string"),
-        pytest.param({"message": "x", "id": ["list"]}, id="id-not-a-string"),
-    ],
-)
-def test_validation_a_body_breaking_the_schema_is_400(pipeline: TrackingPipeline, body: dict) -> None:
-    result_id = unique_id()
-    response = pipeline.post({"id": result_id, **body} if "id" not in body else body)
-    assert response.status_code == 400
-    assert response.json() == {"message": "Invalid request body"}
-    if "id" not in body:
-        assert_nothing_came_out(pipeline, result_id)
+def oversize_body(tracked_id: str, max_message_bytes: int) -> str:
+    """A JSON body one byte over what the input queue takes: SQS's message is the posted body itself."""
+    frame = json.dumps({"id": tracked_id, "message": ""})
+    return json.dumps({"id": tracked_id, "message": "x" * (max_message_bytes + 1 - len(frame))})
 
 
-@pytest.mark.parametrize("raw", ["not json at all", "[1, 2]", '"a string"', ""])
+@pytest.fixture(scope="session")
+def max_message_bytes(stack: Stack, sqs: Any) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=stack.input_queue_url, AttributeNames=["MaximumMessageSize"])
+    return int(attributes["Attributes"]["MaximumMessageSize"])
+
+
+@pytest.mark.parametrize("name", SCHEMA_BREAKS)
+def test_validation_a_body_breaking_the_schema_is_400(pipeline: TrackingPipeline, name: str) -> None:
+    response = pipeline.post(schema_break(unique_id(), name))
+    assert (response.status_code, response.json()) == (400, {"message": "Invalid request body"})
+
+
+@pytest.mark.parametrize("raw", NOT_JSON_OBJECTS)
 def test_validation_a_body_that_is_not_a_json_object_is_400(pipeline: TrackingPipeline, raw: str) -> None:
     response = pipeline.post(raw)
-    assert response.status_code == 400
-    assert response.json() == {"message": "Invalid request body"}
+    assert (response.status_code, response.json()) == (400, {"message": "Invalid request body"})
 
 
 def test_validation_a_non_json_content_type_is_415(pipeline: TrackingPipeline) -> None:
-    result_id = unique_id()
-    response = pipeline.post(json.dumps({"id": result_id, "message": "x"}), content_type="text/plain")
-    assert response.status_code == 415
-    assert response.json() == {"message": "Unsupported Media Type"}
-    assert_nothing_came_out(pipeline, result_id)
+    response = pipeline.post(json.dumps({"id": unique_id(), "message": "x"}), content_type="text/plain")
+    assert (response.status_code, response.json()) == (415, {"message": "Unsupported Media Type"})
 
 
 def test_validation_json_with_a_charset_is_accepted(pipeline: TrackingPipeline, sla: float) -> None:
@@ -137,16 +143,46 @@ def test_validation_an_unknown_route_or_method_is_403(
     assert response.json() == {"message": "Missing Authentication Token"}
 
 
-def test_validation_an_oversize_message_is_a_clear_4xx(pipeline: TrackingPipeline) -> None:
-    # GIVEN a body over the queues' 256 KiB message limit (the provider's default MaximumMessageSize)
-    result_id = unique_id()
-    body = {"id": result_id, "message": "x" * 1_048_576}
+def test_validation_an_oversize_message_is_a_clear_400(pipeline: TrackingPipeline, max_message_bytes: int) -> None:
+    # GIVEN a body one byte over the input queue's MaximumMessageSize (the provider's default, 256 KiB)
+    body = oversize_body(unique_id(), max_message_bytes)
     # WHEN it is posted
     response = pipeline.post(body)
-    # THEN it is refused with a JSON 4xx that says why, and nothing comes out of it
-    assert 400 <= response.status_code < 500
-    assert "message" in response.json()
-    assert_nothing_came_out(pipeline, result_id)
+    # THEN SQS refuses it and the API says why, in JSON
+    assert (response.status_code, response.json()) == (400, OVERSIZE_ANSWER)
+
+
+def test_validation_rejected_requests_enqueue_nothing(
+    stack: Stack,
+    accountant: Accountant,
+    keep_books: Callable[[Report], None],
+    sqs: Any,
+    sla: float,
+    max_message_bytes: int,
+) -> None:
+    # GIVEN every kind of request the API refuses, each built around a tracked id
+    ledger = Ledger("rejected")
+    refused = [
+        (schema_break(ledger.new_id(), name), "application/json") for name in SCHEMA_BREAKS if name != "id-not-a-string"
+    ]
+    refused += [(json.dumps({"id": ledger.new_id(), "message": "x"}), "text/plain")]
+    refused += [(oversize_body(ledger.new_id(), max_message_bytes), "application/json")]
+    # WHEN they are posted
+    with requests.Session() as http:
+        for body, content_type in refused:
+            data = body if isinstance(body, str) else json.dumps(body)
+            response = http.post(
+                stack.inbox_url, data=data.encode(), headers={"Content-Type": content_type}, timeout=30
+            )
+            tracked_id = ledger.owner(data)
+            assert tracked_id is not None
+            ledger.record(tracked_id, response.status_code, response.json(), RESULT)
+    # THEN each was refused
+    assert len(ledger.rejected) == len(refused)
+    assert not ledger.accepted
+    # AND, watched long enough for an enqueued one to end as a result or a dead letter, none appeared anywhere
+    window = redrive_seconds(sqs, stack.input_queue_url) + sla
+    keep_books(accountant.settle(ledger, 2 * window, "rejected requests", watch_until=time.monotonic() + window))
 
 
 @pytest.mark.parametrize(
@@ -174,14 +210,14 @@ def test_burst_every_message_is_accounted_for_once(
 ) -> None:
     # GIVEN 200 messages posted concurrently
     ledger = Ledger("burst-200")
-    responses = post_all(stack, ledger, [(message(f"burst message {n}"), RESULT) for n in range(200)], workers=16)
+    responses = post_all(stack, ledger, [(message(f"burst message {n}"), RESULT) for n in range(200)], workers=200)
     assert [r.status_code for r in responses] == [200] * 200
     # WHEN the pipeline has worked through them (the accountant reads the queues directly: 200 GET /outbox
     # scans at once would measure the outbox function, which other tests cover, not the pipeline). A batch
     # whose invocation failed (e.g. timed out on a loaded machine) comes back after the visibility timeout,
     # as on AWS, so the deadline leaves room for the retries.
     report = accountant.settle(ledger, dead_letter_seconds, "burst of 200", watch_until=time.monotonic())
-    # THEN each ended as a result carrying its own input message id: none lost, none unexplained
-    # (a retried batch's results sent before its failure come twice, with the same inputMessageId)
+    # THEN each ended once, as a result carrying its own input message id: none lost, none twice
     keep_books(report)
     assert (report.delivered, report.dead_lettered) == (200, 0)
+    assert not report.duplicates

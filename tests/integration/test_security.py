@@ -10,12 +10,10 @@ from typing import Any
 
 import boto3
 import pytest
-from python_terraform import Terraform
 
 from localcloud.processes import descendants, read_pid
 from localcloud.settings import Settings
-from tests.conftest import REPO_ROOT
-from tests.live.stack import Stack
+from tests.live.stack import Stack, terraform_outputs
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +26,7 @@ LOG_WINDOW_MS = 60 * 60 * 1000
 
 
 def test_outputs_hold_no_secrets() -> None:
-    outputs = Terraform(working_dir=str(REPO_ROOT)).output() or {}
+    outputs = terraform_outputs()
     assert outputs, "no outputs: is a stack deployed?"
     assert not [name for name, spec in outputs.items() if spec.get("sensitive")]
     leaks = {name: spec["value"] for name, spec in outputs.items() if CREDENTIAL_PATTERN.search(str(spec["value"]))}
@@ -43,13 +41,9 @@ def test_function_configuration_holds_no_secrets(stack: Stack, lambda_client: An
 
 
 def test_logs_hold_no_credentials(stack: Stack, logs: Any) -> None:
-    # GIVEN every log group of the stack: both functions' and the API's access log
+    # GIVEN every log group of the stack: both functions' and the API's access log (named by the stage)
     groups = [f"/aws/lambda/{stack.process_function_name}", f"/aws/lambda/{stack.outbox_function_name}"]
-    groups += [
-        group["logGroupName"]
-        for group in logs.describe_log_groups(logGroupNamePrefix="/aws/apigateway/")["logGroups"]
-        if group["logGroupName"].endswith("/access")
-    ]
+    groups.append(access_log_group(stack))
     # WHEN their last hour is read (the suites have just made the functions log, fail and time out)
     since = int(time.time() * 1000) - LOG_WINDOW_MS
     leaks = []
@@ -73,10 +67,19 @@ def api_id_and_stage(stack: Stack) -> tuple[str, str]:
     return host.split(".", 1)[0], stage.strip("/")
 
 
-def test_the_stage_throttles_requests(stack: Stack) -> None:
+def deployed_stage(stack: Stack) -> dict[str, Any]:
     api_id, stage = api_id_and_stage(stack)
-    apigateway = boto3.client("apigateway", region_name=stack.region)
-    settings = apigateway.get_stage(restApiId=api_id, stageName=stage)["methodSettings"]["*/*"]
+    return boto3.client("apigateway", region_name=stack.region).get_stage(restApiId=api_id, stageName=stage)
+
+
+def access_log_group(stack: Stack) -> str:
+    """The stage's access log group, from its destination ARN (arn:...:log-group:<name>[:*])."""
+    destination = deployed_stage(stack)["accessLogSettings"]["destinationArn"]
+    return destination.split(":log-group:", 1)[1].removesuffix(":*")
+
+
+def test_the_stage_throttles_requests(stack: Stack) -> None:
+    settings = deployed_stage(stack)["methodSettings"]["*/*"]
     assert settings["throttlingRateLimit"] > 0
     assert settings["throttlingBurstLimit"] > 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -17,16 +18,24 @@ ACCOUNTING = "accounting"
 T = TypeVar("T")
 
 
-def required(deployed: T | None, hint: str) -> T:
-    """What `terraform output` gave, or the end of the session with a hint when nothing is deployed."""
+def required(request: pytest.FixtureRequest, deployed: T | None, hint: str) -> T:
+    """What `terraform output` gave, or the end of the session with a hint when nothing is deployed.
+
+    A pytest-xdist worker cannot end the session (pytest.exit crashes it and the
+    hint is lost), so there the test fails with the hint and the worker stops;
+    the controller then ends the run with the same hint.
+    """
     if deployed is None:
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            request.session.shouldstop = hint
+            pytest.fail(hint, pytrace=False)
         pytest.exit(hint, returncode=2)
     return deployed
 
 
 @pytest.fixture(scope="session")
-def stack() -> Stack:
-    return required(read_stack(), "no deployed stack found in `terraform output`: run `make deploy` first")
+def stack(request: pytest.FixtureRequest) -> Stack:
+    return required(request, read_stack(), "no deployed stack found in `terraform output`: run `make deploy` first")
 
 
 @pytest.fixture(scope="session")

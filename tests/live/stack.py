@@ -38,9 +38,14 @@ class Stack:
         return "/_aws/execute-api/" in self.api_url
 
 
+def terraform_outputs(working_dir: Path = REPO_ROOT) -> dict[str, dict]:
+    """Every output of the Terraform root in working_dir, as `terraform output -json` lists them; {} when none."""
+    return Terraform(working_dir=str(working_dir)).output() or {}
+
+
 def read_outputs(cls: type[T], working_dir: Path = REPO_ROOT) -> T | None:
     """The outputs of the Terraform root in working_dir as cls, or None when it is not deployed."""
-    outputs = Terraform(working_dir=str(working_dir)).output() or {}
+    outputs = terraform_outputs(working_dir)
     values = {name: spec.get("value") for name, spec in outputs.items() if isinstance(spec, dict)}
     wanted = [f.name for f in fields(cls)]
     if not all(values.get(name) for name in wanted):
