@@ -49,6 +49,8 @@ def run_all(args: argparse.Namespace, results: Results) -> None:
         stack = cloud.stack()
         load.warm_up(stack)
         results.record("latency", [load.latency(stack, args.latency_messages, c) for c in (1, 16)])
+        if args.client_view_messages:
+            results.record("latency_client_view", load.client_view_latency(stack, args.client_view_messages))
         results.record("throughput", load.throughput(stack, args.throughput_messages))
         results.record("lambda_invoke", {"runner": lambda_overhead.measure(NAME_PREFIX, "runner")})
         endpoint = cloud.aws_env["AWS_ENDPOINT_URL"]
@@ -68,7 +70,7 @@ def run_all(args: argparse.Namespace, results: Results) -> None:
         results["sqs_layer"]["moto server"] = sqs_layer.measure_endpoint(moto_endpoint, "moto")
         results.record("sqs_layer", results["sqs_layer"])
     if not args.skip_make_test:
-        seconds, _ = BenchCloud(port=args.port + 6).make("test", f"TEST_PORT={args.port + 6}")
+        seconds, _ = BenchCloud(port=args.port + 6).make("test", f"TEST_PORT={args.port + 6}", progress="make test")
         results.record("make_test_s", round(seconds, 1))
 
 
@@ -88,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4590, help="first of the ports the benchmark uses (7 in all)")
     parser.add_argument("--deploy-runs", type=int, default=3, help="0 deploys once, untimed")
     parser.add_argument("--latency-messages", type=int, default=1000)
+    parser.add_argument(
+        "--client-view-messages",
+        type=int,
+        default=1000,
+        help="messages for the client-view latency (POST, then GET /outbox?id= until 200) at concurrency 1; 0 skips it",
+    )
     parser.add_argument("--throughput-messages", type=int, default=10_000)
     parser.add_argument("--skip-make-test", action="store_true")
     parser.add_argument("--output", type=Path, default=HERE / "results.json")

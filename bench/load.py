@@ -11,6 +11,12 @@ a GIL with dozens of posting threads would see results late. Posters run in
 processes of their own for the same reason. All stamps are time.monotonic(),
 one clock for every process on the machine. The stack is the benchmark's own,
 so draining its output queue disturbs nobody.
+
+The client view (`client_view_latency`) measures what a user of the API sees
+instead: each POST is followed by `GET /outbox?id=<its id>`, retried on 404,
+and the latency runs to that GET answering 200 with the result. It includes
+the outbox function's invoke and its long poll, which MiniStack re-checks
+every 100 ms. No collector runs then: it would take the results first.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from queue import Empty
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import boto3
 from tqdm import tqdm
@@ -112,6 +118,23 @@ class ResultCollector:
 Accepted = tuple[str, float, float, int]  # id, accepted (monotonic), accepted (wall clock), 429s seen
 
 
+class StampedResponse(http.client.HTTPResponse):
+    """A response that stamps both clocks the moment its status line has been read.
+
+    That is when the client knows its message was accepted, before the headers
+    and body are read. Both stamps are taken back to back, so the monotonic one
+    (compared with the collector's arrivals) and the wall-clock one (compared
+    with the function's processedAt) describe the same instant.
+    """
+
+    stamped: tuple[float, float] = (0.0, 0.0)
+
+    def _read_status(self) -> tuple[str, int, str]:
+        status = super()._read_status()
+        self.stamped = (time.monotonic(), time.time())
+        return status
+
+
 class Poster:
     """One keep-alive connection to the API. http.client, not requests: on two cores
     the load generator's own CPU would otherwise be a large part of what is measured."""
@@ -119,6 +142,7 @@ class Poster:
     def __init__(self, inbox_url: str) -> None:
         url = urlsplit(inbox_url)
         self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        self.connection.response_class = StampedResponse
         self.path = url.path
 
     def post(self, result_id: str) -> Accepted:
@@ -130,7 +154,14 @@ class Poster:
             response = self.connection.getresponse()
             text = response.read()
             if response.status == 200:
-                return result_id, time.monotonic(), time.time(), throttled
+                # Skew that remains, each making accepted -> processed look shorter than it is
+                # (so it can dip below 0): API Gateway's SendMessage has finished before it
+                # writes the 200, so the pipeline may pick the message up while the answer is
+                # on its way; processedAt is truncated to the millisecond; and at concurrency
+                # 16 the client threads share one GIL, so the thread whose status line arrived
+                # may stamp it only once it gets the GIL back.
+                accepted, accepted_wall = response.stamped
+                return result_id, accepted, accepted_wall, throttled
             if response.status != 429:
                 raise RuntimeError(f"POST /inbox answered {response.status}: {text[:200]!r}")
             throttled += 1
@@ -180,6 +211,50 @@ def latency(stack: Stack, messages: int, concurrency: int, label: str = "latency
         "concurrency": concurrency,
         "latency_ms": summary(samples),
         "accepted_to_processed_ms": summary(processing),
+        "samples_ms": [round(s, 2) for s in samples],
+    }
+
+
+class Outbox:
+    """One keep-alive connection to GET /outbox."""
+
+    def __init__(self, outbox_url: str) -> None:
+        url = urlsplit(outbox_url)
+        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        self.path = url.path
+
+    def get(self, result_id: str) -> tuple[int, bytes]:
+        self.connection.request("GET", f"{self.path}?{urlencode({'id': result_id})}")
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
+def client_view_latency(stack: Stack, messages: int, timeout: float = 60) -> dict[str, Any]:
+    """POST /inbox accepted -> GET /outbox?id=<id> returned 200 with the result, one client (concurrency 1)."""
+    poster, outbox = Poster(stack.inbox_url), Outbox(stack.outbox_url)
+    samples: list[float] = []
+    gets: list[int] = []
+    for result_id in tqdm(new_ids(messages), desc="client view c=1 (POST, GET /outbox?id=)", unit="msg"):
+        _, accepted, _, _ = poster.post(result_id)
+        calls = 0
+        while True:
+            status, body = outbox.get(result_id)
+            calls += 1
+            if status == 200:
+                returned = time.monotonic()
+                break
+            if status != 404:
+                raise RuntimeError(f"GET /outbox?id={result_id} answered {status}: {body[:200]!r}")
+            if time.monotonic() - accepted > timeout:
+                raise RuntimeError(f"GET /outbox?id={result_id} found no result within {timeout} s")
+        if json.loads(body).get("id") != result_id:
+            raise RuntimeError(f"GET /outbox?id={result_id} returned another result: {body[:200]!r}")
+        samples.append((returned - accepted) * 1000)
+        gets.append(calls)
+    return {
+        "concurrency": 1,
+        "latency_ms": summary(samples),
+        "get_outbox_calls": summary(gets),
         "samples_ms": [round(s, 2) for s in samples],
     }
 

@@ -8,13 +8,39 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm import tqdm
+
 from tests.live.stack import Stack, read_stack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_with_progress(command: list[str], env: dict[str, str], label: str) -> tuple[int, str]:
+    """Run command, stdout and stderr merged, showing elapsed time, lines so far and the latest line."""
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in process.stdout or ():
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with tqdm(desc=label, unit=" lines", bar_format="{desc}: {elapsed} elapsed, {n} lines of output{postfix}") as bar:
+        while reader.is_alive():
+            reader.join(timeout=1)
+            latest = next((line.strip() for line in reversed(lines) if line.strip()), "")
+            bar.n = len(lines)
+            bar.set_postfix_str(latest[:70], refresh=False)
+            bar.refresh()
+    return process.wait(), "".join(lines)
 
 
 @dataclass
@@ -50,17 +76,26 @@ class BenchCloud:
             "TF_WORKSPACE": self.workspace,
         }
 
-    def make(self, *targets: str, check: bool = True) -> tuple[float, str]:
-        """Run make targets; returns (seconds, combined output)."""
+    def make(self, *targets: str, check: bool = True, progress: str | None = None) -> tuple[float, str]:
+        """Run make targets; returns (seconds, combined output).
+
+        With progress, a line on the terminal counts the elapsed time and the
+        output lines and shows the latest, for targets that run for minutes.
+        """
+        command = ["make", *targets, *self.make_vars]
         env = {**os.environ, **self.env_overrides}
         started = time.perf_counter()
-        result = subprocess.run(
-            ["make", *targets, *self.make_vars], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-        )
+        if progress is None:
+            result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+            returncode, output = result.returncode, result.stdout + result.stderr
+            tail = result.stdout[-3000:] + result.stderr[-2000:]
+        else:
+            returncode, output = run_with_progress(command, env, progress)
+            tail = output[-5000:]
         elapsed = time.perf_counter() - started
-        if check and result.returncode != 0:
-            raise RuntimeError(f"make {' '.join(targets)} failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
-        return elapsed, result.stdout + result.stderr
+        if check and returncode != 0:
+            raise RuntimeError(f"make {' '.join(targets)} failed:\n{tail}")
+        return elapsed, output
 
     def forget_state(self) -> None:
         """A cold deploy starts from no state, as on a fresh machine."""
