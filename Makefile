@@ -19,8 +19,9 @@ BENCH_ARGS ?=
 DLQ ?= input
 DRY_RUN ?=
 EXTRA_TF_VARS ?=
-# make test's stack fails fast: a poison message reaches the DLQ in ~60 s, not 3 minutes.
-TEST_STACK_VARS ?= -var process_timeout_seconds=5 -var input_visibility_timeout_seconds=30 -var max_receive_count=2
+# make test's stack fails fast: a poison message reaches the DLQ in ~36 s, not 3 minutes
+# (two receives, an 18 s visibility timeout: 6 x the function's 3 s timeout, AWS's guidance).
+TEST_STACK_VARS ?= -var process_timeout_seconds=3 -var input_visibility_timeout_seconds=18 -var max_receive_count=2
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 
@@ -78,6 +79,9 @@ export LOCALCLOUD_PORT
 export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
 TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var dlq_alarms_enabled=false -var sqs_batch_action_aliases=true
 CONTRACT_TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var sqs_batch_action_aliases=true
+else
+# A shell still pointing at a local endpoint must not turn an AWS deploy into a local one.
+unexport AWS_ENDPOINT_URL
 endif
 
 LC := $(VENV_PY) -m localcloud
@@ -85,7 +89,7 @@ LC := $(VENV_PY) -m localcloud
 .PHONY: help
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [TARGET=local|aws]\n\n"} \
-		/^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+		/^[a-zA-Z_-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV_STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=python3.x"; exit 1; }
@@ -127,14 +131,16 @@ lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov
 init: $(INIT_STAMP) ## terraform init (providers from the local mirror when present), when the root module or lock changed
 
 # Init takes seconds even with nothing to do, so it runs only when what it reads changed.
-$(INIT_STAMP): .terraform.lock.hcl $(wildcard *.tf) $(TF_CLI_CONFIG_FILE)
-	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
+$(INIT_STAMP): .terraform.lock.hcl $(wildcard *.tf) $(TF_CLI_CONFIG_FILE) | terraform-installed
 	$(TFW) init -input=false -test-directory=tests/terraform >/dev/null
 	@touch $@
 
-.PHONY: static-init
-static-init:
+.PHONY: terraform-installed
+terraform-installed: ## (internal) fail with one line when terraform is not on PATH
 	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
+
+.PHONY: static-init
+static-init: terraform-installed ## (internal) terraform init for the static checks, in their own data dir
 	@$(TFS) init -backend=false -input=false -test-directory=tests/terraform >/dev/null
 
 .PHONY: validate
@@ -162,7 +168,7 @@ test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipelin
 # The probe stack the contract suite needs beside the pipeline; applying an
 # unchanged one is a no-op.
 .PHONY: contract-deploy
-contract-deploy: cloud-reachable contract-build
+contract-deploy: cloud-reachable contract-build ## (internal) apply the contract suite's probe stack (a no-op when unchanged)
 ifeq ($(TARGET),local)
 	@$(LC) forget-stale-state --state-file $(CONTRACT_STATE_FILE)
 endif
@@ -173,7 +179,7 @@ endif
 
 # The probe's zip (tests/contract/functions), built like the pipeline's.
 .PHONY: contract-build
-contract-build: $(VENV_STAMP)
+contract-build: $(VENV_STAMP) ## (internal) zip the contract probe's functions
 	@mkdir -p build/logs
 	@$(VENV_PY) -m tools.build_functions --functions tests/contract/functions --build $(dir $(CONTRACT_ZIP)) >/dev/null
 
@@ -189,9 +195,12 @@ fidelity: ## Run the contract suite on the local cloud's deployed stack and rege
 LIVE_VARS = TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)" \
 	LOCALCLOUD_PERSIST=true
 
+# The teardown runs however the rest ends (Ctrl-C included), and its failure fails the run.
+TEARDOWN_TRAP = trap 'rc=$$?; $(MAKE) live-teardown $(LIVE_VARS) || { [ $$rc -ne 0 ] || rc=1; }; exit $$rc' EXIT
+
 .PHONY: test
 test: ## All of it, as CI runs it: static checks while a fresh local cloud deploys, then the live suites, destroy, stop
-	trap '$(MAKE) live-teardown $(LIVE_VARS)' EXIT; \
+	$(TEARDOWN_TRAP); \
 		$(MAKE) -j2 --output-sync=line static-checks live-deploy && $(MAKE) live-suites $(LIVE_VARS)
 
 .PHONY: static-checks
@@ -202,33 +211,35 @@ static-checks: ## lint, validate and test-unit, one after the other
 
 .PHONY: test-live
 test-live: $(VENV_STAMP) ## The live half of make test alone: fresh local cloud on TEST_PORT, deploy, live suites, destroy, stop
-	trap '$(MAKE) live-teardown $(LIVE_VARS)' EXIT; \
+	$(TEARDOWN_TRAP); \
 		$(MAKE) live-deploy && $(MAKE) live-suites $(LIVE_VARS)
 
 # Deploying is mostly the provider's waits, so it overlaps the CPU-bound static
 # checks; the live suites then run alone, so their timings are not squeezed.
 .PHONY: live-deploy
-live-deploy: $(VENV_STAMP)
+live-deploy: $(VENV_STAMP) ## (internal) make test's fresh local cloud and stack, on TEST_PORT
 	$(MAKE) live-stack $(LIVE_VARS)
 
 .PHONY: live-stack
-live-stack:
+live-stack: ## (internal) the steps of live-deploy, run with make test's settings
 	$(LC) down --forget-state >/dev/null
 	$(LC) up
 	$(MAKE) -j2 deploy contract-deploy
 	$(MAKE) clean-plan
 
 .PHONY: live-teardown
-live-teardown:
-	$(MAKE) destroy >/dev/null || echo "warning: destroy failed"
-	$(LC) down
+live-teardown: ## (internal) destroy make test's stack and stop its local cloud; fails if either fails
+	@mkdir -p build/logs
+	@rc=0; $(MAKE) destroy > build/logs/destroy-$(WORKSPACE).log 2>&1 \
+		|| { rc=1; tail -20 build/logs/destroy-$(WORKSPACE).log; echo "error: destroy failed; full log: build/logs/destroy-$(WORKSPACE).log"; }; \
+		$(LC) down || rc=1; exit $$rc
 
 # The integration and contract suites in one parallel pytest run on the
 # deployed stack. The fault suite runs after them, alone: it changes the stack
 # (IAM, function settings) and restarts the cloud, and restores all of it,
 # which the second clean plan proves.
 .PHONY: live-suites
-live-suites: cloud-reachable
+live-suites: cloud-reachable ## (internal) make test's live suites on the deployed stack
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration tests/contract -m "integration or contract" \
 		-n 4 --fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)
 	$(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
@@ -237,7 +248,7 @@ live-suites: cloud-reachable
 
 # A deployed stack must leave nothing for the next plan to do.
 .PHONY: clean-plan
-clean-plan:
+clean-plan: ## Fail unless a plan of the deployed stack shows no changes
 	@$(MAKE) plan > build/logs/plan-$(WORKSPACE).log 2>&1 \
 		|| { grep -E '^  [#~+-]|Plan:|Error' build/logs/plan-$(WORKSPACE).log; \
 		     echo "error: the plan is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
@@ -256,11 +267,11 @@ status: $(VENV_STAMP) ## Is the local cloud running and answering?
 	$(LC) status
 
 .PHONY: logs
-logs: $(VENV_STAMP) ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
+logs: cloud-reachable ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
 	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(PIPELINE_FUNCTIONS))
 
 .PHONY: deploy
-deploy: $(VENV_STAMP) ## Build and apply the stack (local: starts the local cloud first), print curl commands
+deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: starts the local cloud first), print curl commands
 ifeq ($(TARGET),local)
 	$(LC) up
 	$(LC) forget-stale-state --state-file $(STATE_FILE)
@@ -280,11 +291,11 @@ endif
 		echo "  curl \"$$api/outbox?id=1\""
 
 .PHONY: plan
-plan: cloud-reachable init ## Show what a deploy would change (exit 2 when something would)
+plan: cloud-reachable build init ## Show what a deploy would change (exit 2 when something would)
 	$(TFW) plan -input=false -detailed-exitcode $(TF_VARS)
 
 .PHONY: destroy
-destroy: cloud-reachable init contract-build ## Delete the deployed stack (and the contract probe, when deployed)
+destroy: cloud-reachable build init contract-build ## Delete the deployed stack (and the contract probe, when deployed)
 	@if [ -s $(CONTRACT_STATE_FILE) ]; then \
 		$(TFC) init -input=false >/dev/null && \
 		$(TFC) destroy -auto-approve -input=false $(CONTRACT_TF_VARS) > build/logs/contract-destroy-$(WORKSPACE).log 2>&1 \
@@ -293,7 +304,7 @@ destroy: cloud-reachable init contract-build ## Delete the deployed stack (and t
 
 # On the local target, fail with one line instead of Terraform's connection errors.
 .PHONY: cloud-reachable
-cloud-reachable: $(VENV_STAMP)
+cloud-reachable: $(VENV_STAMP) ## (internal) on the local target, fail with one line when the local cloud is down
 ifeq ($(TARGET),local)
 	@$(LC) status >/dev/null || { echo "error: the local cloud on port $(LOCALCLOUD_PORT) is not running: make up (or make deploy)"; exit 1; }
 endif
