@@ -167,6 +167,8 @@ def test_running_flags_are_read_from_the_processs_own_environment() -> None:
     env = {**os.environ, "AUTH": "false", "PERSIST_STATE": "1"}
     sleeper = subprocess.Popen(["sleep", "30"], env=env)
     try:
+        # (until it has exec'd, /proc shows the environment it was forked with)
+        assert processes.wait_until(lambda: Path(f"/proc/{sleeper.pid}/cmdline").read_bytes()[:5] == b"sleep", 5)
         # THEN those are its flags, whatever this process's environment says
         assert ministack.running_flags(sleeper.pid) == {"auth": False, "persist": True}
     finally:
