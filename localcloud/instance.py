@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from localcloud import ministack, runner_process
 from localcloud.environments import ensure_runtime_sdk, ensure_venv
-from localcloud.processes import read_pid
 from localcloud.settings import Settings
 
 
@@ -20,11 +19,11 @@ class Status:
 
 
 def status(settings: Settings) -> Status:
-    pid = read_pid(settings.pid_file)
+    pid = ministack.server_pid(settings)
     return Status(
         running=pid is not None,
         pid=pid,
-        runner_pid=read_pid(settings.runner_pid_file),
+        runner_pid=runner_process.runner_pid(settings),
         healthy=pid is not None and ministack.health(settings) is not None,
     )
 

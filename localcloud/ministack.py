@@ -22,6 +22,13 @@ START_TIMEOUT_SECONDS = 30
 SHUTDOWN_TIMEOUT_SECONDS = 30
 # Credentials a developer's shell may hold must never reach the local cloud.
 DROPPED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")
+# What the server's command line holds (python -m hypercorn ministack.app:app ...).
+SERVER_COMMAND = "ministack.app"
+
+
+def server_pid(settings: Settings) -> int | None:
+    """The PID of the MiniStack server we started on this port, if it still runs."""
+    return read_pid(settings.pid_file, SERVER_COMMAND)
 
 
 def health(settings: Settings) -> dict | None:
@@ -80,7 +87,7 @@ def start(settings: Settings, venv_python: Path, proxies: dict[str, str]) -> int
         text=True,
         check=False,
     )
-    pid = read_pid(settings.pid_file)
+    pid = server_pid(settings)
     if result.returncode != 0 or pid is None:
         raise LocalCloudError(
             f"the local cloud did not start: {result.stdout.strip() or result.stderr.strip()} "
@@ -88,7 +95,7 @@ def start(settings: Settings, venv_python: Path, proxies: dict[str, str]) -> int
         )
     if (
         not wait_until(
-            lambda: health(settings) is not None or read_pid(settings.pid_file) is None,
+            lambda: health(settings) is not None or server_pid(settings) is None,
             START_TIMEOUT_SECONDS,
             interval=0.1,
         )
@@ -103,7 +110,7 @@ def start(settings: Settings, venv_python: Path, proxies: dict[str, str]) -> int
 
 def stop(settings: Settings) -> bool:
     """Stop the server we started and every process below it; False if none ran."""
-    pid = read_pid(settings.pid_file)
+    pid = server_pid(settings)
     if pid is None:
         settings.pid_file.unlink(missing_ok=True)
         return False

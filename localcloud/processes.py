@@ -24,42 +24,27 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-# How much later than its PID file a process may seem to start: /proc's boot
-# time has whole seconds.
-PID_FILE_SLACK_SECONDS = 2.0
-
-
-def started_at(pid: int) -> float | None:
-    """When the process started (epoch seconds, from /proc), or None where that cannot be read."""
+def command_line(pid: int) -> str:
+    """The process's command line, arguments joined by spaces; empty when it cannot be read."""
     try:
-        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-        start_ticks = int(after_name[19])  # field 22, starttime: the fields after the name begin at field 3
-        boot = next(
-            int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime ")
-        )
-    except (OSError, IndexError, ValueError, StopIteration):
-        return None
-    return boot + start_ticks / os.sysconf("SC_CLK_TCK")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
-def read_pid(pid_file: Path) -> int | None:
-    """The PID in the file if that process is still alive and is the one the file was written for.
+def read_pid(pid_file: Path, command: str) -> int | None:
+    """The PID in the file if that process is alive and its command line contains `command`.
 
     A stale file can name a PID the system has since given to an unrelated
-    process, which `down` must never signal: a process that started after its
-    PID file was written is not the one the file names.
+    process, which `down` must never signal. (Start times are no help: on
+    this kind of machine /proc's boot clock drifts from the wall clock by
+    seconds within minutes.)
     """
     try:
         pid = int(pid_file.read_text().strip())
-        written = pid_file.stat().st_mtime
     except (OSError, ValueError):
         return None
-    if not pid_alive(pid):
-        return None
-    started = started_at(pid)
-    if started is not None and started > written + PID_FILE_SLACK_SECONDS:
-        return None
-    return pid
+    return pid if pid_alive(pid) and command in command_line(pid) else None
 
 
 def parent_map() -> dict[int, int]:

@@ -20,6 +20,13 @@ from localcloud.processes import descendants, port_in_use, read_pid, terminate, 
 from localcloud.settings import REPO_ROOT, Settings
 
 START_TIMEOUT_SECONDS = 15
+# What the runner's command line holds.
+RUNNER_COMMAND = "-m localcloud.runner"
+
+
+def runner_pid(settings: Settings) -> int | None:
+    """The PID of the Lambda runner we started for this port, if it still runs."""
+    return read_pid(settings.runner_pid_file, RUNNER_COMMAND)
 
 
 def answering(settings: Settings) -> bool:
@@ -53,7 +60,7 @@ def start(settings: Settings) -> dict[str, str]:
     """Start the runner if it is not running; returns the proxy address of each function."""
     if not settings.function_names:
         raise LocalCloudError("the runner needs the function names (LOCALCLOUD_FUNCTIONS); the Makefile sets them")
-    if read_pid(settings.runner_pid_file) is None:
+    if runner_pid(settings) is None:
         if port_in_use(settings.runner_port):
             raise LocalCloudError(
                 f"port {settings.runner_port} (the Lambda runner's, gateway port + 1) is in use "
@@ -99,7 +106,7 @@ def start(settings: Settings) -> dict[str, str]:
 
 
 def stop(settings: Settings) -> bool:
-    pid = read_pid(settings.runner_pid_file)
+    pid = runner_pid(settings)
     settings.runner_pid_file.unlink(missing_ok=True)
     if pid is None:
         return False

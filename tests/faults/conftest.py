@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from localcloud.processes import read_pid
+from localcloud.ministack import server_pid
 from localcloud.settings import Settings
 from tests.live.accounting import Accountant, Ledger, Report
 from tests.live.stack import Stack
@@ -58,6 +58,6 @@ def iam(stack: Stack) -> Any:
 def local_cloud(stack: Stack) -> Settings:
     """The running local cloud's settings (LOCALCLOUD_PORT and the rest, as the Makefile exports them)."""
     settings = Settings.from_env()
-    if read_pid(settings.pid_file) is None:
+    if server_pid(settings) is None:
         pytest.fail(f"no local cloud of ours runs on port {settings.port}; set LOCALCLOUD_PORT to the stack's")
     return settings

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from localcloud import instance, ministack
-from localcloud.processes import read_pid
 from localcloud.settings import Settings
 from tests.live.accounting import RESULT, Accountant, Ledger, message, post_all
 from tests.live.controls import consumer_paused
@@ -22,7 +21,7 @@ BACKLOG = 200
 
 def persisting(settings: Settings) -> bool:
     """Whether the running MiniStack saves its state on shutdown (it reads PERSIST_STATE at start)."""
-    pid = read_pid(settings.pid_file)
+    pid = ministack.server_pid(settings)
     return bool(pid and ministack.running_flags(pid).get("persist"))
 
 

@@ -11,7 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from localcloud.processes import descendants, read_pid
+from localcloud.ministack import server_pid
+from localcloud.processes import descendants
+from localcloud.runner_process import runner_pid
 from localcloud.settings import Settings
 from tests.live.stack import Stack, terraform_outputs
 
@@ -88,7 +90,7 @@ def test_the_stage_throttles_requests(stack: Stack) -> None:
 def test_the_local_cloud_listens_on_loopback_only() -> None:
     # GIVEN the local cloud of this run: MiniStack, our runner, and every process they started
     settings = Settings.from_env()
-    roots = [pid for pid in (read_pid(settings.pid_file), read_pid(settings.runner_pid_file)) if pid is not None]
+    roots = [pid for pid in (server_pid(settings), runner_pid(settings)) if pid is not None]
     assert len(roots) == 2, f"MiniStack and the runner must both run on port {settings.port}"
     family = {pid for root in roots for pid in (root, *descendants(root))}
     # WHEN their listening sockets are looked up in the kernel's tables

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from localcloud.processes import descendants, read_pid
+from localcloud.processes import descendants
+from localcloud.runner_process import runner_pid
 from localcloud.settings import Settings
 
 WAITING_ON_STDIN = "0 0x0 "
@@ -33,7 +34,7 @@ class WorkerProcess:
 
 def workers_of(settings: Settings, function_name: str) -> list[WorkerProcess]:
     """The runner's live worker processes of one function."""
-    runner = read_pid(settings.runner_pid_file)
+    runner = runner_pid(settings)
     found = []
     for pid in descendants(runner) if runner is not None else []:
         try:

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -77,28 +76,26 @@ def test_descendants_and_terminate_stop_a_whole_tree() -> None:
 
 def test_read_pid_ignores_dead_and_garbage(tmp_path: Path) -> None:
     pid_file = tmp_path / "x.pid"
-    assert processes.read_pid(pid_file) is None
+    assert processes.read_pid(pid_file, "true") is None
     pid_file.write_text("not a number")
-    assert processes.read_pid(pid_file) is None
+    assert processes.read_pid(pid_file, "true") is None
     finished = subprocess.Popen(["true"])
     finished.wait()
     pid_file.write_text(str(finished.pid))
-    assert processes.read_pid(pid_file) is None
+    assert processes.read_pid(pid_file, "true") is None
 
 
-def test_read_pid_trusts_a_live_process_only_if_it_is_older_than_its_file(tmp_path: Path) -> None:
+def test_read_pid_trusts_a_live_process_only_if_it_runs_the_expected_command(tmp_path: Path) -> None:
     # GIVEN a live process and a PID file naming it
     pid_file = tmp_path / "x.pid"
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
         pid_file.write_text(str(sleeper.pid))
-        # THEN a file written after the process started names it
-        assert processes.read_pid(pid_file) == sleeper.pid
-        # WHEN the file is older than the process (its PID was reused after a stale file was left behind)
-        an_hour_ago = time.time() - 3600
-        os.utime(pid_file, (an_hour_ago, an_hour_ago))
-        # THEN the process is not taken for ours
-        assert processes.read_pid(pid_file) is None
+        assert processes.wait_until(lambda: processes.command_line(sleeper.pid).startswith("sleep"), 5)
+        # THEN it is taken for the process the file was written for when it runs that command
+        assert processes.read_pid(pid_file, "sleep 30") == sleeper.pid
+        # AND not when it runs another (a stale file naming a PID the system gave to someone else)
+        assert processes.read_pid(pid_file, ministack.SERVER_COMMAND) is None
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -168,7 +165,7 @@ def test_running_flags_are_read_from_the_processs_own_environment() -> None:
     sleeper = subprocess.Popen(["sleep", "30"], env=env)
     try:
         # (until it has exec'd, /proc shows the environment it was forked with)
-        assert processes.wait_until(lambda: Path(f"/proc/{sleeper.pid}/cmdline").read_bytes()[:5] == b"sleep", 5)
+        assert processes.wait_until(lambda: processes.command_line(sleeper.pid).startswith("sleep"), 5)
         # THEN those are its flags, whatever this process's environment says
         assert ministack.running_flags(sleeper.pid) == {"auth": False, "persist": True}
     finally:
