@@ -320,7 +320,7 @@ $(VENV)/.bench-installed: $(VENV_STAMP)
 	@touch $@
 
 .PHONY: bench
-bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads, make test (~26 min); writes bench/results.{json,png}
+bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads, make test (~30 min); writes bench/results.{json,png}
 	$(VENV_PY) -m bench $(BENCH_ARGS)
 
 .PHONY: clean
