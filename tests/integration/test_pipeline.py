@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
 from tests.live.accounting import RESULT, Accountant, Ledger, Report, message, post_all
 from tests.live.fixtures import TrackingPipeline
@@ -153,6 +152,7 @@ def test_validation_an_oversize_message_is_a_clear_400(pipeline: TrackingPipelin
 
 
 def test_validation_rejected_requests_enqueue_nothing(
+    pipeline: TrackingPipeline,
     stack: Stack,
     accountant: Accountant,
     keep_books: Callable[[Report], None],
@@ -168,15 +168,12 @@ def test_validation_rejected_requests_enqueue_nothing(
     refused += [(json.dumps({"id": ledger.new_id(), "message": "x"}), "text/plain")]
     refused += [(oversize_body(ledger.new_id(), max_message_bytes), "application/json")]
     # WHEN they are posted
-    with requests.Session() as http:
-        for body, content_type in refused:
-            data = body if isinstance(body, str) else json.dumps(body)
-            response = http.post(
-                stack.inbox_url, data=data.encode(), headers={"Content-Type": content_type}, timeout=30
-            )
-            tracked_id = ledger.owner(data)
-            assert tracked_id is not None
-            ledger.record(tracked_id, response.status_code, response.json(), RESULT)
+    for body, content_type in refused:
+        text = body if isinstance(body, str) else json.dumps(body)
+        tracked_id = ledger.owner(text)
+        assert tracked_id is not None
+        response = pipeline.post(text, content_type=content_type)
+        ledger.record(tracked_id, response.status_code, response.json(), RESULT)
     # THEN each was refused
     assert len(ledger.rejected) == len(refused)
     assert not ledger.accepted
