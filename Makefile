@@ -216,9 +216,14 @@ test-live: $(VENV_STAMP) ## The live half of make test alone: fresh local cloud 
 
 # Deploying is mostly the provider's waits, so it overlaps the CPU-bound static
 # checks; the live suites then run alone, so their timings are not squeezed.
+# Seen once in about ten runs: the contract probe's apply failed with a 409 ConflictException on
+# a CreateResource MiniStack had already carried out (most likely a request the provider sent
+# twice; not reproduced with TF_LOG on). The resource is then in the cloud but not in the state,
+# so only a fresh cloud recovers; the warning keeps the retry visible.
 .PHONY: live-deploy
-live-deploy: $(VENV_STAMP) ## (internal) make test's fresh local cloud and stack, on TEST_PORT
-	$(MAKE) live-stack $(LIVE_VARS)
+live-deploy: $(VENV_STAMP) ## (internal) make test's fresh local cloud and stack, on TEST_PORT; a failed bring-up is retried once
+	$(MAKE) live-stack $(LIVE_VARS) || { echo "warning: bringing up make test's stack failed (see above and build/logs); once more on a fresh local cloud"; \
+		$(MAKE) live-stack $(LIVE_VARS); }
 
 .PHONY: live-stack
 live-stack: ## (internal) the steps of live-deploy, run with make test's settings
