@@ -127,5 +127,11 @@ module "rest_api" {
   throttling_burst_limit     = var.throttling_burst_limit
   log_retention_days         = var.log_retention_days
 
+  authorization        = var.api_authorization
+  api_key_rate_limit   = var.api_key_rate_limit
+  api_key_burst_limit  = var.api_key_burst_limit
+  api_key_quota_limit  = var.api_key_quota_limit
+  api_key_quota_period = var.api_key_quota_period
+
   depends_on = [aws_api_gateway_account.this]
 }

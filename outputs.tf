@@ -55,3 +55,24 @@ output "region" {
   description = "Region the stack is deployed in."
   value       = var.region
 }
+
+output "api_authorization" {
+  description = "Who may call the API: NONE, AWS_IAM (sign with SigV4 for execute-api) or API_KEY (send api_key as x-api-key)."
+  value       = module.rest_api.authorization
+}
+
+output "api_invoke_policy" {
+  description = "IAM policy document (JSON) a caller needs with AWS_IAM: execute-api:Invoke on exactly POST /inbox and GET /outbox of this stage."
+  value       = module.rest_api.invoke_policy
+}
+
+output "api_invoke_policy_arn" {
+  description = "ARN of the managed policy holding api_invoke_policy, to attach to callers' roles or users; null unless api_authorization is AWS_IAM."
+  value       = module.rest_api.invoke_policy_arn
+}
+
+output "api_key" {
+  description = "The clients' API key, for x-api-key (terraform output -raw api_key); null unless api_authorization is API_KEY."
+  value       = module.rest_api.api_key
+  sensitive   = true
+}

@@ -186,3 +186,38 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "api_authorization" {
+  description = "Who may POST /inbox and GET /outbox: NONE (anyone who reaches the URL, as in the sample), AWS_IAM (SigV4-signed requests from principals granted the api_invoke_policy) or API_KEY (requests carrying the api_key output in x-api-key). See docs/security.md."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM", "API_KEY"], var.api_authorization)
+    error_message = "api_authorization must be NONE, AWS_IAM or API_KEY."
+  }
+}
+
+variable "api_key_rate_limit" {
+  description = "With api_authorization API_KEY: steady-state requests per second the key's usage plan allows before answering 429 (above 0)."
+  type        = number
+  default     = 100
+}
+
+variable "api_key_burst_limit" {
+  description = "With api_authorization API_KEY: requests the key's usage plan allows in a burst above the steady rate (1 or more)."
+  type        = number
+  default     = 200
+}
+
+variable "api_key_quota_limit" {
+  description = "With api_authorization API_KEY: requests the key may make per api_key_quota_period (1 or more)."
+  type        = number
+  default     = 1000000
+}
+
+variable "api_key_quota_period" {
+  description = "With api_authorization API_KEY: the period of api_key_quota_limit: DAY, WEEK or MONTH."
+  type        = string
+  default     = "DAY"
+}

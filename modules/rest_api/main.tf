@@ -48,15 +48,7 @@ resource "aws_api_gateway_resource" "inbox" {
   path_part   = "inbox"
 }
 
-resource "aws_api_gateway_method" "inbox_post" {
-  # checkov:skip=CKV_AWS_59:The pipeline's inbox is public by design; put an authorizer or API key in front of it for private use.
-  rest_api_id          = aws_api_gateway_rest_api.this.id
-  resource_id          = aws_api_gateway_resource.inbox.id
-  http_method          = "POST"
-  authorization        = "NONE"
-  request_validator_id = aws_api_gateway_request_validator.body.id
-  request_models       = { "application/json" = aws_api_gateway_model.inbox_message.name }
-}
+# The method itself (open or guarded, by var.authorization) is in auth.tf.
 
 resource "aws_iam_role" "sqs_integration" {
   name        = "${var.name}-sqs-send"
@@ -97,7 +89,7 @@ resource "terraform_data" "mapping_templates" {
 resource "aws_api_gateway_integration" "inbox_sqs" {
   rest_api_id             = aws_api_gateway_rest_api.this.id
   resource_id             = aws_api_gateway_resource.inbox.id
-  http_method             = aws_api_gateway_method.inbox_post.http_method
+  http_method             = local.inbox_post.http_method
   type                    = "AWS"
   integration_http_method = "POST"
   uri                     = "arn:${local.input_queue.partition}:apigateway:${local.input_queue.region}:sqs:path/${local.input_queue.account}/${local.input_queue.name}"
@@ -153,7 +145,7 @@ resource "aws_api_gateway_method_response" "inbox_post" {
 
   rest_api_id     = aws_api_gateway_rest_api.this.id
   resource_id     = aws_api_gateway_resource.inbox.id
-  http_method     = aws_api_gateway_method.inbox_post.http_method
+  http_method     = local.inbox_post.http_method
   status_code     = each.key
   response_models = { "application/json" = "Empty" }
 }
@@ -163,7 +155,7 @@ resource "aws_api_gateway_integration_response" "inbox_sqs" {
 
   rest_api_id        = aws_api_gateway_rest_api.this.id
   resource_id        = aws_api_gateway_resource.inbox.id
-  http_method        = aws_api_gateway_method.inbox_post.http_method
+  http_method        = local.inbox_post.http_method
   status_code        = aws_api_gateway_method_response.inbox_post[each.key].status_code
   selection_pattern  = each.value.selection_pattern
   response_templates = { "application/json" = each.value.template }
@@ -183,31 +175,23 @@ resource "aws_api_gateway_resource" "outbox" {
   path_part   = "outbox"
 }
 
-resource "aws_api_gateway_method" "outbox_get" {
-  # checkov:skip=CKV_AWS_59:The pipeline's outbox is public by design; put an authorizer or API key in front of it for private use.
-  # checkov:skip=CKV2_AWS_53:GET /outbox has no body; its only input, the optional id query parameter, is checked by the function.
-  rest_api_id        = aws_api_gateway_rest_api.this.id
-  resource_id        = aws_api_gateway_resource.outbox.id
-  http_method        = "GET"
-  authorization      = "NONE"
-  request_parameters = { "method.request.querystring.id" = false }
-}
+# The method itself (open or guarded, by var.authorization) is in auth.tf.
 
 resource "aws_api_gateway_integration" "outbox_lambda" {
   rest_api_id             = aws_api_gateway_rest_api.this.id
   resource_id             = aws_api_gateway_resource.outbox.id
-  http_method             = aws_api_gateway_method.outbox_get.http_method
+  http_method             = local.outbox_get.http_method
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
   uri                     = var.outbox_function_invoke_arn
 }
 
 resource "aws_lambda_permission" "outbox" {
-  statement_id  = "AllowGetOutboxFromApi"
+  statement_id  = "AllowGetOutboxFrom-${var.name}" # one per API, so several may front one function
   action        = "lambda:InvokeFunction"
   function_name = var.outbox_function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${aws_api_gateway_method.outbox_get.http_method}${aws_api_gateway_resource.outbox.path}"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${local.outbox_get.http_method}${aws_api_gateway_resource.outbox.path}"
 }
 
 # ---------------------------------------------------------------- deployment
@@ -223,8 +207,8 @@ resource "aws_api_gateway_deployment" "this" {
       jsondecode(aws_api_gateway_model.inbox_message.schema),
       aws_api_gateway_request_validator.body.id,
       aws_api_gateway_resource.inbox.id,
-      aws_api_gateway_method.inbox_post.id,
-      aws_api_gateway_method.inbox_post.request_models,
+      local.inbox_post.id,
+      local.inbox_post.request_models,
       aws_api_gateway_integration.inbox_sqs.id,
       aws_api_gateway_integration.inbox_sqs.uri,
       aws_api_gateway_integration.inbox_sqs.credentials,
@@ -233,8 +217,9 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_integration.inbox_sqs.request_templates,
       local.inbox_responses,
       aws_api_gateway_resource.outbox.id,
-      aws_api_gateway_method.outbox_get.id,
-      aws_api_gateway_method.outbox_get.request_parameters,
+      local.outbox_get.id,
+      local.outbox_get.request_parameters,
+      local.method_authorization,
       aws_api_gateway_integration.outbox_lambda.id,
       aws_api_gateway_integration.outbox_lambda.uri,
     ]))

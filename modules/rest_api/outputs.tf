@@ -27,3 +27,24 @@ output "access_log_group_name" {
   description = "Name of the CloudWatch log group holding the stage's access logs."
   value       = aws_cloudwatch_log_group.access.name
 }
+
+output "authorization" {
+  description = "Who may call the routes: NONE, AWS_IAM or API_KEY."
+  value       = var.authorization
+}
+
+output "invoke_policy" {
+  description = "IAM policy document (JSON) allowing execute-api:Invoke on exactly POST /inbox and GET /outbox of this stage: what an AWS_IAM caller needs."
+  value       = local.invoke_policy
+}
+
+output "invoke_policy_arn" {
+  description = "ARN of the managed policy holding invoke_policy, to attach to callers; null unless authorization is AWS_IAM."
+  value       = one(aws_iam_policy.invoke[*].arn)
+}
+
+output "api_key" {
+  description = "The clients' API key (send it as x-api-key); null unless authorization is API_KEY."
+  value       = one(aws_api_gateway_api_key.this[*].value)
+  sensitive   = true
+}

@@ -79,3 +79,58 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "authorization" {
+  description = "Who may call both routes: NONE (anyone who reaches the URL), AWS_IAM (requests signed with SigV4 by a principal allowed execute-api:Invoke on them) or API_KEY (requests carrying the API's key in x-api-key)."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM", "API_KEY"], var.authorization)
+    error_message = "authorization must be NONE, AWS_IAM or API_KEY."
+  }
+}
+
+variable "api_key_rate_limit" {
+  description = "With API_KEY: steady-state requests per second the key's usage plan allows before answering 429 (above 0)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.api_key_rate_limit > 0
+    error_message = "api_key_rate_limit must be above 0."
+  }
+}
+
+variable "api_key_burst_limit" {
+  description = "With API_KEY: requests the key's usage plan allows in a burst above the steady rate (1 or more)."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.api_key_burst_limit >= 1
+    error_message = "api_key_burst_limit must be 1 or more."
+  }
+}
+
+variable "api_key_quota_limit" {
+  description = "With API_KEY: requests the key may make per api_key_quota_period before answering 429 (1 or more)."
+  type        = number
+  default     = 1000000
+
+  validation {
+    condition     = var.api_key_quota_limit >= 1
+    error_message = "api_key_quota_limit must be 1 or more."
+  }
+}
+
+variable "api_key_quota_period" {
+  description = "With API_KEY: the period of api_key_quota_limit: DAY, WEEK or MONTH."
+  type        = string
+  default     = "DAY"
+
+  validation {
+    condition     = contains(["DAY", "WEEK", "MONTH"], var.api_key_quota_period)
+    error_message = "api_key_quota_period must be DAY, WEEK or MONTH."
+  }
+}

@@ -34,6 +34,9 @@ class ProbeStack:
     probe_api_url: str
     test_queue_prefix: str
     region: str
+    # Per guarded mode (AWS_IAM, API_KEY): api_url, inbox_queue_url, invoke_policy_arn.
+    guarded_apis: dict[str, dict[str, str | None]]
+    guarded_api_key: str = field(repr=False)
 
 
 def read_probe_stack() -> ProbeStack | None:

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.contract.probe import ProbeStack
+from tests.live.pipeline import caller_auth
 from tests.live.stack import Stack
 
 pytestmark = pytest.mark.contract
@@ -25,8 +26,10 @@ PROXY_FAILURE = {"message": "Internal server error"}
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[requests.Session]:
+def http(stack: Stack) -> Iterator[requests.Session]:
+    """Signs or sends the key as the pipeline's api_authorization asks; the probe's open API ignores both."""
     with requests.Session() as session:
+        session.auth = caller_auth(stack)
         yield session
 
 

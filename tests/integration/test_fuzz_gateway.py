@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.live.accounting import EITHER, RESULT, Accountant, Ledger, Report
-from tests.live.pipeline import redrive_seconds
+from tests.live.pipeline import caller_auth, redrive_seconds
 from tests.live.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -280,6 +280,7 @@ class GatewayProbe:
         self.ledger = ledger
         self.max_message_bytes = max_message_bytes
         self.http = requests.Session()
+        self.http.auth = caller_auth(stack)
         self.last_request = time.monotonic()
 
     def send(

@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from tests.live.pipeline import release
+from tests.live.pipeline import caller_auth, release
 from tests.live.stack import Stack
 from tools.redrive import ORIGINAL_MESSAGE_ID
 
@@ -177,33 +177,13 @@ class Accountant:
 
     def sweep(self, ledger: Ledger) -> list[Sighting]:
         """One pass over every terminal queue: take the ledger's messages, release the rest at once."""
-        return [sighting for place, url in self.places.items() for sighting in self.sweep_queue(ledger, place, url)]
+        return [
+            sighting for place, url in self.places.items() for sighting in sweep_queue(self.sqs, ledger, place, url)
+        ]
 
     def peek(self, ledger: Ledger, place: str) -> list[Sighting]:
         """The ledger's messages in one terminal queue, left where they are."""
-        return self.sweep_queue(ledger, place, self.places[place], take=False)
-
-    def sweep_queue(self, ledger: Ledger, place: str, url: str, take: bool = True) -> list[Sighting]:
-        found: list[Sighting] = []
-        held: list[dict[str, Any]] = []
-        try:
-            while messages := self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60, MessageAttributeNames=[ORIGINAL_MESSAGE_ID]
-            ).get("Messages", []):
-                mine = []
-                for message in messages:
-                    tracked_id = ledger.owner(message["Body"])
-                    if tracked_id is not None:
-                        found.append(sighting_of(tracked_id, place, message))
-                    (mine if tracked_id is not None and take else held).append(message)
-                if mine:
-                    self.sqs.delete_message_batch(
-                        QueueUrl=url,
-                        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(mine)],
-                    )
-        finally:
-            release(self.sqs, url, held)
-        return found
+        return sweep_queue(self.sqs, ledger, place, self.places[place], take=False)
 
     def input_queue_empty(self) -> bool:
         """Nothing waiting, in flight or delayed: no record can still turn into a result or a dead letter."""
@@ -239,6 +219,30 @@ class Accountant:
         return reconcile(ledger, sightings, run)
 
 
+def sweep_queue(sqs: Any, ledger: Ledger, place: str, url: str, take: bool = True) -> list[Sighting]:
+    """One pass over one queue: the ledger's messages (taken, unless take is False); the rest released at once."""
+    found: list[Sighting] = []
+    held: list[dict[str, Any]] = []
+    try:
+        while messages := sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60, MessageAttributeNames=[ORIGINAL_MESSAGE_ID]
+        ).get("Messages", []):
+            mine = []
+            for message in messages:
+                tracked_id = ledger.owner(message["Body"])
+                if tracked_id is not None:
+                    found.append(sighting_of(tracked_id, place, message))
+                (mine if tracked_id is not None and take else held).append(message)
+            if mine:
+                sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(mine)],
+                )
+    finally:
+        release(sqs, url, held)
+    return found
+
+
 def sighting_of(tracked_id: str, place: str, message: dict[str, Any]) -> Sighting:
     """A result names its input in its body, in the output queue and in its DLQ alike; an input dead letter keeps
     the SQS message id it was posted with, or, once redriven by sending it again, carries that id in its
@@ -266,6 +270,7 @@ def post_all(stack: Stack, ledger: Ledger, bodies: list[tuple[Body, str]], worke
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
+            session.auth = caller_auth(stack)
         tracked_id = ledger.new_id()
         response = session.post(stack.inbox_url, json=make_body(tracked_id), timeout=30)
         ledger.record(tracked_id, response.status_code, response.json(), expected)

@@ -12,11 +12,64 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from tests.live.stack import Stack
 
 POLL_INTERVAL_SECONDS = 0.2
+
+
+class SignedForExecuteApi(requests.auth.AuthBase):
+    """Signs each request with SigV4 for execute-api, as `curl --aws-sigv4` does: what an AWS_IAM method wants.
+
+    The signature covers the method, URL, body and host; headers requests adds later stay unsigned.
+    """
+
+    def __init__(self, credentials: Credentials, region: str) -> None:
+        self.credentials = credentials
+        self.region = region
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        signed = AWSRequest(method=request.method, url=request.url, data=body)
+        SigV4Auth(self.credentials.get_frozen_credentials(), "execute-api", self.region).add_auth(signed)
+        request.headers.update(
+            {name: value for name, value in signed.headers.items() if name.lower() != "content-length"}
+        )
+        return request
+
+
+class WithApiKey(requests.auth.AuthBase):
+    """Sends the API key in x-api-key: what an apiKeyRequired method wants. Its repr hides the key."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["x-api-key"] = self.key
+        return request
+
+    def __repr__(self) -> str:
+        return "WithApiKey(<hidden>)"
+
+
+def caller_auth(stack: Stack) -> requests.auth.AuthBase | None:
+    """What a permitted caller adds to each request for the stack's api_authorization; None for NONE.
+
+    AWS_IAM signs with this process's own AWS credentials (the local target's, or yours on AWS).
+    """
+    if stack.api_authorization == "AWS_IAM":
+        credentials = boto3.Session().get_credentials()
+        assert credentials is not None, "api_authorization is AWS_IAM but no AWS credentials are configured"
+        return SignedForExecuteApi(credentials, stack.region)
+    if stack.api_authorization == "API_KEY":
+        assert stack.api_key, "api_authorization is API_KEY but terraform output has no api_key"
+        return WithApiKey(stack.api_key)
+    return None
 
 
 def unique_id(prefix: str = "it") -> str:
@@ -38,8 +91,10 @@ class Posted:
 
 class Pipeline:
     def __init__(self, stack: Stack, http: requests.Session) -> None:
+        """Requests on http carry what the stack's api_authorization asks of a permitted caller."""
         self.stack = stack
         self.http = http
+        self.http.auth = caller_auth(stack)
 
     def post(
         self, body: dict[str, Any] | str, content_type: str = "application/json", timeout: float = 30

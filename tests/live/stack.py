@@ -8,7 +8,7 @@ this one function. The Makefile selects the workspace with TF_WORKSPACE.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +31,9 @@ class Stack:
     process_function_name: str
     outbox_function_name: str
     region: str
+    # Who may call the API (NONE, AWS_IAM or API_KEY) and, for API_KEY, the key: never shown in a repr.
+    api_authorization: str
+    api_key: str | None = field(default=None, repr=False)
 
     @property
     def is_local(self) -> bool:
@@ -44,13 +47,16 @@ def terraform_outputs(working_dir: Path = REPO_ROOT) -> dict[str, dict]:
 
 
 def read_outputs(cls: type[T], working_dir: Path = REPO_ROOT) -> T | None:
-    """The outputs of the Terraform root in working_dir as cls, or None when it is not deployed."""
+    """The outputs of the Terraform root in working_dir as cls, or None when it is not deployed.
+
+    Fields with a default are outputs that may be null (e.g. api_key unless the API wants one).
+    """
     outputs = terraform_outputs(working_dir)
     values = {name: spec.get("value") for name, spec in outputs.items() if isinstance(spec, dict)}
-    wanted = [f.name for f in fields(cls)]
-    if not all(values.get(name) for name in wanted):
+    required = [f.name for f in fields(cls) if f.default is MISSING]
+    if not all(values.get(name) for name in required):
         return None
-    return cls(**{name: values[name] for name in wanted})
+    return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
 def read_stack() -> Stack | None:

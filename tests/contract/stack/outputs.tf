@@ -30,3 +30,23 @@ output "region" {
   description = "Region of the probe."
   value       = var.region
 }
+
+output "guarded_apis" {
+  description = "Per guarded authorization mode (AWS_IAM, API_KEY): its API's base URL, the queue POST /inbox feeds, and the policy a caller needs (AWS_IAM)."
+  value = {
+    for mode, api in module.guarded_api : mode => {
+      api_url = (var.local_endpoint == null
+        ? api.invoke_url
+        : "${trimsuffix(var.local_endpoint, "/")}/_aws/execute-api/${api.id}/${api.stage_name}"
+      )
+      inbox_queue_url   = aws_sqs_queue.guarded_inbox[mode].url
+      invoke_policy_arn = api.invoke_policy_arn
+    }
+  }
+}
+
+output "guarded_api_key" {
+  description = "The API_KEY mode API's key."
+  value       = module.guarded_api["API_KEY"].api_key
+  sensitive   = true
+}

@@ -7,7 +7,7 @@ A direct invocation carries a command, {"probe": <name>, ...}:
   raise   raises ProbeError(`message`)
   return  returns `value` as it is (e.g. a malformed API Gateway proxy response)
   noop    returns null, printing `log` first when given (invoke overhead)
-An API Gateway proxy event carries the command as its JSON body; an echo is
+An API Gateway proxy event carries the command as its JSON body (none: echo); an echo is
 wrapped in a 200 proxy response, a `return` value is returned unwrapped.
 An SQS batch carries one command per record body: every batch is reported to
 the queue named by `record_to`, then answered with the literal `reply` if
@@ -86,7 +86,7 @@ def run(command: dict[str, Any], event: Any, context: Any) -> Any:
 
 
 def on_request(event: dict[str, Any], context: Any) -> Any:
-    command = json.loads(event.get("body") or "{}")
+    command = json.loads(event.get("body") or '{"probe": "echo"}')
     if command.get("probe") == "return":
         return command.get("value")
     return {
