@@ -23,6 +23,7 @@ from botocore.credentials import Credentials
 from tests.contract.probe import ProbeStack
 from tests.live.accounting import EITHER, Ledger, reconcile, sweep_queue
 from tests.live.pipeline import SignedForExecuteApi, WithApiKey, body_has_id, poll, take_from_queue
+from tests.live.stack import api_id_and_stage
 
 pytestmark = pytest.mark.contract
 
@@ -47,13 +48,9 @@ class GuardedApi:
     invoke_policy_arn: str | None
 
     def route_arn(self, account: str, region: str, method: str, path: str) -> str:
-        """arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD><path>, from the local or AWS URL."""
-        if "/_aws/execute-api/" in self.api_url:
-            api_id, stage = self.api_url.rstrip("/").split("/")[-2:]
-        else:
-            host, stage = self.api_url.split("//", 1)[1].split("/", 1)
-            api_id = host.split(".", 1)[0]
-        return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage.strip('/')}/{method}{path}"
+        """arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD><path>."""
+        api_id, stage = api_id_and_stage(self.api_url)
+        return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{method}{path}"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -15,7 +16,8 @@ from localcloud.ministack import server_pid
 from localcloud.processes import descendants
 from localcloud.runner_process import runner_pid
 from localcloud.settings import Settings
-from tests.live.stack import Stack, terraform_outputs
+from tests.conftest import REPO_ROOT
+from tests.live.stack import Stack, api_id_and_stage, terraform_outputs
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +32,21 @@ LOG_WINDOW_MS = 60 * 60 * 1000
 def test_outputs_hold_no_secrets() -> None:
     outputs = terraform_outputs()
     assert outputs, "no outputs: is a stack deployed?"
-    assert not [name for name, spec in outputs.items() if spec.get("sensitive")]
-    leaks = {name: spec["value"] for name, spec in outputs.items() if CREDENTIAL_PATTERN.search(str(spec["value"]))}
+    # The API key is the one secret, and terraform only shows it when asked by name (terraform output -raw api_key)
+    assert [name for name, spec in outputs.items() if spec.get("sensitive")] == ["api_key"]
+    leaks = {name for name, spec in outputs.items() if CREDENTIAL_PATTERN.search(str(spec["value"]))}
     assert not leaks
+    key = outputs["api_key"]["value"]
+    if key:
+        assert not [name for name, spec in outputs.items() if name != "api_key" and key in json.dumps(spec["value"])]
+
+
+def test_the_deploy_log_holds_no_api_key(stack: Stack) -> None:
+    # GIVEN the logs make wrote for this worktree's deploys (plan, apply, destroy)
+    logs = list((REPO_ROOT / "build" / "logs").glob("*.log"))
+    # THEN none holds the API key (terraform prints <sensitive> in its place)
+    if stack.api_key:
+        assert not [path.name for path in logs if stack.api_key in path.read_text(errors="replace")]
 
 
 def test_function_configuration_holds_no_secrets(stack: Stack, lambda_client: Any) -> None:
@@ -56,21 +70,14 @@ def test_logs_hold_no_credentials(stack: Stack, logs: Any) -> None:
         except logs.exceptions.ResourceNotFoundException:
             continue
         leaks += [f"{group}: {e['message'][:120]}" for e in events if CREDENTIAL_PATTERN.search(e["message"])]
-    # THEN no line holds an access key id or a credential's name
+        if stack.api_key:
+            leaks += [f"{group}: the API key in {e['logStreamName']}" for e in events if stack.api_key in e["message"]]
+    # THEN no line holds an access key id, a credential's name or the API key
     assert not leaks
 
 
-def api_id_and_stage(stack: Stack) -> tuple[str, str]:
-    """From http://host/_aws/execute-api/<id>/<stage> (local) or https://<id>.execute-api.<region>.../<stage>."""
-    if stack.is_local:
-        api_id, stage = stack.api_url.rstrip("/").split("/")[-2:]
-        return api_id, stage
-    host, stage = stack.api_url.split("//", 1)[1].split("/", 1)
-    return host.split(".", 1)[0], stage.strip("/")
-
-
 def deployed_stage(stack: Stack) -> dict[str, Any]:
-    api_id, stage = api_id_and_stage(stack)
+    api_id, stage = api_id_and_stage(stack.api_url)
     return boto3.client("apigateway", region_name=stack.region).get_stage(restApiId=api_id, stageName=stage)
 
 

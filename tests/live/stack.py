@@ -41,6 +41,15 @@ class Stack:
         return "/_aws/execute-api/" in self.api_url
 
 
+def api_id_and_stage(api_url: str) -> tuple[str, str]:
+    """From http://host/_aws/execute-api/<id>/<stage> (local) or https://<id>.execute-api.<region>.../<stage>."""
+    if "/_aws/execute-api/" in api_url:
+        api_id, stage = api_url.rstrip("/").split("/")[-2:]
+        return api_id, stage
+    host, stage = api_url.split("//", 1)[1].split("/", 1)
+    return host.split(".", 1)[0], stage.strip("/")
+
+
 def terraform_outputs(working_dir: Path = REPO_ROOT) -> dict[str, dict]:
     """Every output of the Terraform root in working_dir, as `terraform output -json` lists them; {} when none."""
     return Terraform(working_dir=str(working_dir)).output() or {}
