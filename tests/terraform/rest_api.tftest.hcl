@@ -90,7 +90,7 @@ run "inbox_is_a_validated_sqs_send_message_integration" {
   }
 
   assert {
-    condition     = aws_api_gateway_method.inbox_post.request_validator_id == aws_api_gateway_request_validator.body.id && aws_api_gateway_request_validator.body.validate_request_body
+    condition     = local.inbox_post.request_validator_id == aws_api_gateway_request_validator.body.id && aws_api_gateway_request_validator.body.validate_request_body
     error_message = "POST /inbox must validate its body."
   }
 
@@ -206,4 +206,158 @@ run "a_negative_burst_is_rejected" {
   }
 
   expect_failures = [var.throttling_burst_limit]
+}
+
+# ---------------------------------------------------------------- authorization
+
+run "open_by_default" {
+  command = apply
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  assert {
+    condition     = [for m in [local.inbox_post, local.outbox_get] : [m.authorization, m.api_key_required == true]] == [["NONE", false], ["NONE", false]]
+    error_message = "By default both routes are open, as in the sample."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_method.inbox_post_open) == 1 && length(aws_api_gateway_method.outbox_get_open) == 1 && length(aws_api_gateway_method.inbox_post) == 0 && length(aws_api_gateway_method.outbox_get) == 0
+    error_message = "NONE must use the open methods, the only ones checkov's skip for unauthenticated methods is on."
+  }
+
+  assert {
+    condition     = length(aws_iam_policy.invoke) == 0 && length(aws_api_gateway_api_key.this) == 0 && length(aws_api_gateway_usage_plan.this) == 0
+    error_message = "NONE needs no invoke policy, key or usage plan."
+  }
+
+  assert {
+    condition     = output.authorization == "NONE" && output.invoke_policy_arn == null && output.api_key == null
+    error_message = "NONE has no invoke policy ARN and no key."
+  }
+}
+
+run "aws_iam_guards_both_routes_and_grants_exactly_them" {
+  command = apply
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  variables {
+    authorization = "AWS_IAM"
+  }
+
+  assert {
+    condition     = [for m in [local.inbox_post, local.outbox_get] : [m.authorization, m.api_key_required == true]] == [["AWS_IAM", false], ["AWS_IAM", false]]
+    error_message = "AWS_IAM must guard both routes with IAM and no key."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_method.inbox_post_open) == 0 && length(aws_api_gateway_method.outbox_get_open) == 0
+    error_message = "AWS_IAM must not keep the open methods."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_policy.invoke[0].policy).Statement == [{
+      Sid      = "CallThePipeline"
+      Effect   = "Allow"
+      Action   = ["execute-api:Invoke"]
+      Resource = ["arn:aws:execute-api:us-east-1:123456789012:abc123/api/POST/inbox", "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/outbox"]
+    }]
+    error_message = "The invoke policy must allow execute-api:Invoke on exactly POST /inbox and GET /outbox of this stage."
+  }
+
+  assert {
+    condition     = output.invoke_policy == aws_iam_policy.invoke[0].policy && output.invoke_policy_arn == aws_iam_policy.invoke[0].arn
+    error_message = "The outputs must show the policy a caller needs."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_api_key.this) == 0 && output.api_key == null
+    error_message = "AWS_IAM needs no key."
+  }
+}
+
+run "api_key_guards_both_routes_with_a_usage_plan_on_the_stage" {
+  command = apply
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  variables {
+    authorization        = "API_KEY"
+    api_key_rate_limit   = 5
+    api_key_burst_limit  = 10
+    api_key_quota_limit  = 1000
+    api_key_quota_period = "WEEK"
+  }
+
+  assert {
+    condition     = [for m in [local.inbox_post, local.outbox_get] : [m.authorization, m.api_key_required == true]] == [["NONE", true], ["NONE", true]]
+    error_message = "API_KEY must require the key on both routes."
+  }
+
+  assert {
+    condition     = [for s in aws_api_gateway_usage_plan.this[0].api_stages : [s.api_id, s.stage]] == [["abc123", "api"]]
+    error_message = "The usage plan must be bound to this API's stage."
+  }
+
+  assert {
+    condition     = aws_api_gateway_usage_plan.this[0].throttle_settings[0].rate_limit == 5 && aws_api_gateway_usage_plan.this[0].throttle_settings[0].burst_limit == 10
+    error_message = "The usage plan's throttle must follow the variables."
+  }
+
+  assert {
+    condition     = aws_api_gateway_usage_plan.this[0].quota_settings[0].limit == 1000 && aws_api_gateway_usage_plan.this[0].quota_settings[0].period == "WEEK"
+    error_message = "The usage plan's quota must follow the variables."
+  }
+
+  assert {
+    condition     = aws_api_gateway_usage_plan_key.this[0].key_id == aws_api_gateway_api_key.this[0].id && aws_api_gateway_usage_plan_key.this[0].usage_plan_id == aws_api_gateway_usage_plan.this[0].id
+    error_message = "The key must belong to the usage plan."
+  }
+
+  assert {
+    condition     = can(regex("^[0-9a-f]{32}$", nonsensitive(output.api_key)))
+    error_message = "The key must be 32 random hex characters (API Gateway wants at least 20)."
+  }
+
+  assert {
+    condition     = output.invoke_policy_arn == null
+    error_message = "API_KEY needs no invoke policy."
+  }
+}
+
+run "the_key_survives_a_later_apply" {
+  command = apply
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  variables {
+    authorization = "API_KEY"
+  }
+
+  assert {
+    condition     = output.api_key == run.api_key_guards_both_routes_with_a_usage_plan_on_the_stage.api_key
+    error_message = "The key's value is drawn once; later applies must keep it."
+  }
+}
+
+run "an_unknown_authorization_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  variables {
+    authorization = "COGNITO_USER_POOLS"
+  }
+
+  expect_failures = [var.authorization]
 }

@@ -288,3 +288,44 @@ run "the_managed_api_gateway_account_is_reset_on_destroy" {
     error_message = "Destroying the stack must clear the account's CloudWatch role setting, or it names a deleted role."
   }
 }
+
+run "api_authorization_reaches_the_api" {
+  command = apply
+
+  variables {
+    api_authorization = "AWS_IAM"
+  }
+
+  assert {
+    condition     = output.api_authorization == "AWS_IAM" && output.api_invoke_policy_arn != null
+    error_message = "api_authorization must reach the API, and AWS_IAM must give callers a policy to attach."
+  }
+
+  assert {
+    condition     = toset(jsondecode(output.api_invoke_policy).Statement[0].Resource) == toset(["arn:aws:execute-api:us-east-1:123456789012:abc123/api/POST/inbox", "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/outbox"])
+    error_message = "The invoke policy must name exactly the two routes of the stage."
+  }
+}
+
+run "the_api_key_output_is_sensitive" {
+  command = apply
+
+  variables {
+    api_authorization = "API_KEY"
+  }
+
+  assert {
+    condition     = issensitive(output.api_key) && length(nonsensitive(output.api_key)) >= 20
+    error_message = "API_KEY must output the key, marked sensitive."
+  }
+}
+
+run "an_unknown_api_authorization_is_rejected" {
+  command = plan
+
+  variables {
+    api_authorization = "OPEN"
+  }
+
+  expect_failures = [var.api_authorization]
+}
