@@ -5,6 +5,18 @@
 # blocks without evaluating count, so its skip for an unauthenticated method
 # sits on the open block alone: it cannot hide a method the deployer meant to
 # guard.
+#
+# Changing the mode replaces the whole REST API (a new id, so a new URL),
+# built before the old one is deleted, instead of changing methods in place:
+# going to or from NONE swaps one method block for the other on the same
+# route, and on AWS deleting a method deletes the integration beneath it, in
+# no order Terraform could promise; and the local cloud stores an updated
+# apiKeyRequired as the string "true" or "false", both truthy
+# (docs/fidelity.md). A new API has neither problem.
+
+resource "terraform_data" "authorization" {
+  triggers_replace = var.authorization
+}
 
 locals {
   open = var.authorization == "NONE"

@@ -23,6 +23,8 @@ resource "aws_api_gateway_rest_api" "this" {
 
   lifecycle {
     create_before_destroy = true
+    # A new authorization mode builds a new API (auth.tf says why).
+    replace_triggered_by = [terraform_data.authorization]
   }
 }
 
@@ -219,7 +221,6 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_resource.outbox.id,
       local.outbox_get.id,
       local.outbox_get.request_parameters,
-      local.method_authorization,
       aws_api_gateway_integration.outbox_lambda.id,
       aws_api_gateway_integration.outbox_lambda.uri,
     ]))
