@@ -86,6 +86,13 @@ endif
 
 LC := $(VENV_PY) -m localcloud
 
+# The credentials make deploy's curl lines sign with when api_authorization is AWS_IAM.
+ifeq ($(TARGET),local)
+TRY_CREDENTIALS := test:test
+else
+TRY_CREDENTIALS := \"\$$AWS_ACCESS_KEY_ID:\$$AWS_SECRET_ACCESS_KEY\"
+endif
+
 .PHONY: help
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [TARGET=local|aws]\n\n"} \
@@ -291,9 +298,16 @@ endif
 		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
 		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
 	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
-		echo; echo "api_url: $$api"; echo "Try it:"; \
-		echo "  curl -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
-		echo "  curl \"$$api/outbox?id=1\""
+		mode=$$(sed -n 's/^api_authorization = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
+		region=$$(sed -n 's/^region = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
+		case "$$mode" in \
+			AWS_IAM) auth=" --aws-sigv4 'aws:amz:$$region:execute-api' --user $(TRY_CREDENTIALS)" ;; \
+			API_KEY) auth=" -H \"x-api-key: \$$(terraform output -raw api_key)\"" ;; \
+			*) auth="" ;; \
+		esac; \
+		echo; echo "api_url: $$api (api_authorization $$mode, docs/security.md)"; echo "Try it:"; \
+		echo "  curl$$auth -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
+		echo "  curl$$auth \"$$api/outbox?id=1\""
 
 .PHONY: plan
 plan: cloud-reachable build init ## Show what a deploy would change (exit 2 when something would)
