@@ -152,6 +152,14 @@ def answer(response: requests.Response) -> tuple[int, Any]:
         return response.status_code, response.text
 
 
+def assert_enqueued(sqs: Any, api: GuardedApi, posted: requests.Response, tracked_id: str) -> None:
+    """The POST was accepted, and its message waits in the API's queue under the message id it answered."""
+    assert posted.status_code == 200, posted.text
+    arrived = take_from_queue(sqs, api.inbox_queue_url, body_has_id(tracked_id), QUEUE_SECONDS)
+    assert arrived is not None, f"{tracked_id} not in the queue within {QUEUE_SECONDS} s"
+    assert arrived["MessageId"] == posted.json()["messageId"]
+
+
 def denied_by_policy(response: requests.Response) -> bool:
     return response.headers.get("x-amzn-ErrorType", "").startswith("AccessDeniedException")
 
@@ -240,10 +248,7 @@ def test_a_permitted_caller_gets_through_both_routes(
     posted = settled(lambda: call(iam_api, "POST", "/inbox", auth, tracked_id), lambda r: r.status_code == 200)
     fetched = call(iam_api, "GET", "/outbox", auth)
 
-    assert posted.status_code == 200, posted.text
-    arrived = take_from_queue(sqs, iam_api.inbox_queue_url, body_has_id(tracked_id), QUEUE_SECONDS)
-    assert arrived is not None
-    assert arrived["MessageId"] == posted.json()["messageId"]
+    assert_enqueued(sqs, iam_api, posted, tracked_id)
     assert fetched.status_code == 200, fetched.text
     assert fetched.json()["event"]["httpMethod"] == "GET"
 
@@ -277,11 +282,9 @@ def test_the_api_key_gets_through_both_routes(key_api: GuardedApi, probe: ProbeS
     posted = call(key_api, "POST", "/inbox", auth, tracked_id)
     fetched = call(key_api, "GET", "/outbox", auth)
 
-    assert posted.status_code == 200, posted.text
-    arrived = take_from_queue(sqs, key_api.inbox_queue_url, body_has_id(tracked_id), QUEUE_SECONDS)
-    assert arrived is not None
-    assert arrived["MessageId"] == posted.json()["messageId"]
+    assert_enqueued(sqs, key_api, posted, tracked_id)
     assert fetched.status_code == 200, fetched.text
+    assert fetched.json()["event"]["httpMethod"] == "GET"
 
 
 # ---------------------------------------------------------------- both
