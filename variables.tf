@@ -63,9 +63,9 @@ variable "output_visibility_timeout_seconds" {
 }
 
 variable "max_receive_count" {
-  description = "Receives after which an input message that keeps failing moves to the input DLQ (1-1000)."
+  description = "Receives after which an input message that keeps failing moves to the input DLQ (1-1000). AWS advises at least 5 for a queue that feeds a Lambda event source mapping: records returned unprocessed while the function is throttled count as receives too, and must not reach the DLQ early."
   type        = number
-  default     = 3
+  default     = 5
 }
 
 variable "output_max_receive_count" {

@@ -47,8 +47,8 @@ run "dlq_is_wired_with_redrive_and_allow_policies" {
   }
 
   assert {
-    condition     = jsondecode(aws_sqs_queue.this.redrive_policy).maxReceiveCount == 3
-    error_message = "maxReceiveCount must default to 3."
+    condition     = jsondecode(aws_sqs_queue.this.redrive_policy).maxReceiveCount == 5
+    error_message = "maxReceiveCount must default to 5, AWS's floor for a queue feeding a Lambda event source mapping."
   }
 
   assert {
