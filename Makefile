@@ -19,8 +19,9 @@ BENCH_ARGS ?=
 DLQ ?= input
 DRY_RUN ?=
 EXTRA_TF_VARS ?=
-# make test's stack fails fast: a poison message reaches the DLQ in ~36 s, not 3 minutes
-# (two receives, an 18 s visibility timeout: 6 x the function's 3 s timeout, AWS's guidance).
+# make test's stack fails fast: a poison message reaches the DLQ in ~36 s, not 5 minutes
+# (two receives, below AWS's floor of 5 on purpose; an 18 s visibility timeout: 6 x the function's 3 s
+# timeout, AWS's guidance).
 TEST_STACK_VARS ?= -var process_timeout_seconds=3 -var input_visibility_timeout_seconds=18 -var max_receive_count=2
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
