@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.runner.catalog import FunctionVersion
+from localcloud.runner.debugger import debug_command
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 300
@@ -94,15 +95,19 @@ class Worker:
         env: dict[str, str],
         python: str,
         sink: LogSink,
-        init_timeout: float = INIT_TIMEOUT_SECONDS,
+        init_timeout: float | None = INIT_TIMEOUT_SECONDS,
     ) -> None:
         self.version = version
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.sink = sink
         self.frames: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.last_used = time.monotonic()
+        command = [python, "-I", "-S", "-B", str(BOOTSTRAP)]
+        if version.debugger is not None:
+            # Init waits for the IDE to attach: no init timeout while debugging.
+            command, init_timeout = debug_command(command, version.debugger), None
         self.process = subprocess.Popen(
-            [python, "-I", "-S", "-B", str(BOOTSTRAP)],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -118,7 +123,7 @@ class Worker:
         self.init_ms, self.init_error = self.await_init(init_timeout)
         self.reported_init = False
 
-    def await_init(self, init_timeout: float) -> tuple[float, dict[str, Any] | None]:
+    def await_init(self, init_timeout: float | None) -> tuple[float, dict[str, Any] | None]:
         """The init phase's duration and error, if any.
 
         A worker not ready within init_timeout (a module hanging on import, an
