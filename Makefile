@@ -295,6 +295,10 @@ ifneq ($(TARGET),local)
 endif
 	@$(INNER_LOOP) --debug "$(FUNCTION)" --debug-port $(DEBUG_PORT)
 
+.PHONY: test-devloop
+test-devloop: cloud-reachable ## make watch and make debug against the deployed local stack, serially (edits a copy of functions/)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/devloop -m devloop $(PYTEST_ARGS)
+
 .PHONY: deploy
 deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: starts the local cloud first), print curl commands
 ifeq ($(TARGET),local)
