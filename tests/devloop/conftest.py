@@ -9,61 +9,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from localcloud.processes import wait_until
 from tests.conftest import REPO_ROOT
+from tests.live.inner_loop import InnerLoop
 from tests.live.stack import Stack
-
-START_SECONDS = 120  # a first make debug installs debugpy
-STOP_SECONDS = 60
-
-
-class InnerLoop:
-    """A running `python -m localcloud watch`, as make watch / make debug run it, and its output so far."""
-
-    def __init__(self, args: list[str]) -> None:
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud", "watch", *args],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self.read, daemon=True).start()
-
-    def read(self) -> None:
-        for line in self.process.stdout or ():
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for_line(self, prefix: str, timeout: float = START_SECONDS) -> str:
-        wait_until(lambda: any(line.startswith(prefix) for line in self.lines) or not self.alive, timeout)
-        matching = [line for line in self.lines if line.startswith(prefix)]
-        assert matching, f"no line starting {prefix!r} within {timeout} s; output: {self.lines}"
-        return matching[-1]
-
-    @property
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> int:
-        """Ctrl-C, as a developer leaves it; its exit status."""
-        if self.alive:
-            self.process.send_signal(signal.SIGINT)
-        try:
-            return self.process.wait(STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.devloop.conftest import InnerLoop, invoke
+from tests.devloop.conftest import invoke
 from tests.live.dap import DapClient
+from tests.live.inner_loop import InnerLoop
 from tests.live.stack import Stack
 
 pytestmark = [pytest.mark.devloop, pytest.mark.localonly, pytest.mark.slow]

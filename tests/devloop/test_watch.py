@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.devloop.conftest import InnerLoop, invoke
+from tests.devloop.conftest import invoke
 from tests.live.controls import await_log, now_ms
+from tests.live.inner_loop import InnerLoop
 from tests.live.pipeline import poll
 from tests.live.stack import Stack
 
