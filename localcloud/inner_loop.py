@@ -19,8 +19,8 @@ import boto3
 
 from localcloud import debug
 from localcloud.errors import LocalCloudError
-from localcloud.processes import pid_alive, port_in_use
-from localcloud.runner.debugger import Debugger
+from localcloud.processes import command_line, descendants, pid_alive, port_in_use, terminate
+from localcloud.runner.debugger import LAUNCHER, Debugger
 from localcloud.runner.devloop import FILE_NAME, read_state
 from localcloud.runner_process import runner_pid, sigint_held
 from localcloud.settings import REPO_ROOT, Settings
@@ -136,9 +136,19 @@ def serve_debug(
         watcher.run(stop)
     finally:
         with sigint_held():
+            end_debugged_workers(settings, debugger)
             lifted = debug.restore(lam, sqs, file)
         if lifted is not None:
             say(f"debug: put back {debug.describe(lifted)}")
+
+
+def end_debugged_workers(settings: Settings, debugger: Debugger) -> None:
+    """The session's environments end with it: one still waiting for an IDE would hold the port for its timeout."""
+    runner = runner_pid(settings)
+    if runner is None:
+        return
+    marker = f"{LAUNCHER} {debugger.debugpy_dir} {debugger.port} "
+    terminate([pid for pid in descendants(runner) if marker in command_line(pid)])
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -95,7 +95,7 @@ class Worker:
         env: dict[str, str],
         python: str,
         sink: LogSink,
-        init_timeout: float | None = INIT_TIMEOUT_SECONDS,
+        init_timeout: float = INIT_TIMEOUT_SECONDS,
     ) -> None:
         self.version = version
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
@@ -104,8 +104,8 @@ class Worker:
         self.last_used = time.monotonic()
         command = [python, "-I", "-S", "-B", str(BOOTSTRAP)]
         if version.debugger is not None:
-            # Init waits for the IDE to attach: no init timeout while debugging.
-            command, init_timeout = debug_command(command, version.debugger), None
+            # Init waits for the IDE to attach, as long as the (lifted) timeout allows.
+            command, init_timeout = debug_command(command, version.debugger), version.timeout_seconds
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -123,7 +123,7 @@ class Worker:
         self.init_ms, self.init_error = self.await_init(init_timeout)
         self.reported_init = False
 
-    def await_init(self, init_timeout: float | None) -> tuple[float, dict[str, Any] | None]:
+    def await_init(self, init_timeout: float) -> tuple[float, dict[str, Any] | None]:
         """The init phase's duration and error, if any.
 
         A worker not ready within init_timeout (a module hanging on import, an

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from localcloud.processes import port_in_use, wait_until
 from tests.devloop.conftest import invoke
 from tests.live.dap import DapClient
 from tests.live.inner_loop import InnerLoop
@@ -73,6 +74,7 @@ def test_a_debugger_holds_an_invocation_past_its_timeout_and_the_settings_come_b
     ((error, payload),) = answers
     assert error is None
     assert json.loads(payload) == {"batchItemFailures": []}
-    # AND leaving the session puts the timeouts back
+    # AND leaving the session puts the timeouts back and ends its environment, freeing the port
     assert loop.stop() == 0
     assert settings(lambda_client, sqs, stack) == deployed
+    assert wait_until(lambda: not port_in_use(port), 30), f"something still listens on the debug port {port}"

@@ -207,7 +207,7 @@ def test_a_worker_under_debugpy_waits_for_the_ide_and_stops_at_a_breakpoint(tmp_
     (code / "app.py").write_text("def handler(event, context):\n    answer = 42\n    return answer\n")
     settings = Settings.from_env()
     debugger = Debugger(free_port(), ensure_debugpy(settings))
-    version = dataclasses.replace(probe_version(code, "app.handler"), debugger=debugger)
+    version = dataclasses.replace(probe_version(code, "app.handler"), debugger=debugger, timeout_seconds=120)
     env = runtime_environment(
         version, CREDENTIALS, "2026/01/01/[$LATEST]abc", "us-east-1", "http://localhost:4566", tmp_path, "python3.12"
     )
