@@ -24,8 +24,7 @@ from localcloud.runner.debugger import LAUNCHER, Debugger
 from localcloud.runner.devloop import FILE_NAME, read_state
 from localcloud.runner_process import runner_pid, sigint_held
 from localcloud.settings import REPO_ROOT, Settings
-from localcloud.watch import Watcher, deployed_name
-from tools.build_functions import function_folders
+from localcloud.watch import Watcher
 
 
 def say(line: str) -> None:
@@ -56,18 +55,18 @@ def check_ready(settings: Settings) -> None:
         raise LocalCloudError(f"make watch or make debug already runs for port {settings.port} (pid {state.pid})")
 
 
-def resolve_function(wanted: str, functions_dir: Path, prefix: str) -> str:
-    """A folder of functions/ (check_output_queue, functions/check_output_queue) or its function's name."""
-    names = {folder.name: deployed_name(prefix, folder) for folder in function_folders(functions_dir)}
+def resolve_function(wanted: str, served: dict[str, Path]) -> str:
+    """A served folder of functions/ (check_output_queue, functions/check_output_queue/) or its function's name."""
+    by_folder = {folder.name: name for name, folder in served.items()}
     key = Path(wanted.rstrip("/")).name
-    if key in names:
-        return names[key]
-    if wanted in names.values():
+    if key in by_folder:
+        return by_folder[key]
+    if wanted in served:
         return wanted
-    choices = ", ".join(sorted(names))
+    choices = ", ".join(sorted(by_folder))
     if not wanted:
         raise LocalCloudError(f"make debug needs FUNCTION=<name>, one of: {choices}")
-    raise LocalCloudError(f"FUNCTION={wanted} is not a folder of {functions_dir} (one of: {choices})")
+    raise LocalCloudError(f"FUNCTION={wanted} is not a function folder make watch serves (one of: {choices})")
 
 
 def warn_undeployed(lam: Any, watcher: Watcher) -> None:
@@ -100,18 +99,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     lam, sqs = clients(settings)
     restore_leftover(settings, lam, sqs)
     functions_dir = args.functions.resolve()
+    watcher = Watcher(functions_dir, args.name_prefix, state_file(settings), say=say)
+    served = watcher.watched_folders()
     session: tuple[str, Debugger] | None = None
     if args.debug is not None:
-        function = resolve_function(args.debug, functions_dir, args.name_prefix)
+        function = resolve_function(args.debug, served)
         if port_in_use(args.debug_port):
             raise LocalCloudError(f"DEBUG_PORT {args.debug_port} is in use; choose another, e.g. DEBUG_PORT=5679")
-        session = (function, Debugger(args.debug_port, debug.ensure_debugpy(settings)))
-    watcher = Watcher(functions_dir, args.name_prefix, state_file(settings), session, say)
+        session = watcher.debug = (function, Debugger(args.debug_port, debug.ensure_debugpy(settings)))
     warn_undeployed(lam, watcher)
     with stopped_by_sigterm() as stop:
         try:
             if session is None:
-                say(f"watch: serving {len(watcher.watched_folders())} functions from {functions_dir}; Ctrl-C stops")
+                names = ", ".join(f"{folder.name} as {name}" for name, folder in served.items())
+                say(f"watch: serving {functions_dir}: {names}; Ctrl-C stops")
                 watcher.run(stop)
             else:
                 serve_debug(settings, lam, sqs, watcher, stop, session)

@@ -179,15 +179,22 @@ def test_debug_command_wraps_the_workers_own(worker: list[str], target: list[str
     assert wrapped == [*options, "-X", "frozen_modules=off", str(LAUNCHER), "/dbg", "5679", *target]
 
 
-def test_function_is_named_by_folder_or_deployed_name(functions: Path) -> None:
+def test_function_is_named_by_a_served_folder_or_its_deployed_name(functions: Path, state_file: Path) -> None:
+    (functions / "vendored").mkdir()
+    (functions / "vendored" / "app.py").write_text("")
+    (functions / "vendored" / "requirements.txt").write_text("requests==2.32.3\n")
+    served = Watcher(functions, PREFIX, state_file, say=lambda _: None).watched_folders()
     expected = "inbox-pipeline-process-input-queue"
-    assert resolve_function("process_input_queue", functions, PREFIX) == expected
-    assert resolve_function("functions/process_input_queue/", functions, PREFIX) == expected
-    assert resolve_function(expected, functions, PREFIX) == expected
+    assert resolve_function("process_input_queue", served) == expected
+    assert resolve_function("functions/process_input_queue/", served) == expected
+    assert resolve_function(expected, served) == expected
     with pytest.raises(LocalCloudError, match="needs FUNCTION=<name>, one of: check_output_queue, process_input"):
-        resolve_function("", functions, PREFIX)
-    with pytest.raises(LocalCloudError, match="FUNCTION=nope is not a folder"):
-        resolve_function("nope", functions, PREFIX)
+        resolve_function("", served)
+    with pytest.raises(LocalCloudError, match="FUNCTION=nope is not a function folder make watch serves"):
+        resolve_function("nope", served)
+    # a folder with a requirements.txt keeps its zip, so it cannot be debugged from its folder
+    with pytest.raises(LocalCloudError, match="FUNCTION=vendored is not"):
+        resolve_function("vendored", served)
 
 
 def test_deployed_name_follows_main_tf() -> None:
