@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from localcloud import debug
 from localcloud.errors import LocalCloudError
 from localcloud.processes import command_line, descendants, pid_alive, port_in_use, terminate
@@ -24,6 +22,7 @@ from localcloud.runner.debugger import LAUNCHER, Debugger
 from localcloud.runner.devloop import FILE_NAME, read_state
 from localcloud.runner_process import runner_pid, sigint_held
 from localcloud.settings import REPO_ROOT, Settings
+from localcloud.stale_state import client
 from localcloud.watch import Watcher
 
 
@@ -34,14 +33,6 @@ def say(line: str) -> None:
 def state_file(settings: Settings) -> Path:
     """Where the runner looks (localcloud/runner/__main__.py: beside its code folder)."""
     return settings.instance_dir / FILE_NAME
-
-
-def clients(settings: Settings) -> tuple[Any, Any]:
-    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-    return (
-        session.client("lambda", endpoint_url=settings.endpoint),
-        session.client("sqs", endpoint_url=settings.endpoint),
-    )
 
 
 def check_ready(settings: Settings) -> None:
@@ -96,7 +87,7 @@ def stopped_by_sigterm() -> Iterator[threading.Event]:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     check_ready(settings)
-    lam, sqs = clients(settings)
+    lam, sqs = client("lambda", settings.endpoint), client("sqs", settings.endpoint)
     restore_leftover(settings, lam, sqs)
     functions_dir = args.functions.resolve()
     watcher = Watcher(functions_dir, args.name_prefix, state_file(settings), say=say)
