@@ -18,7 +18,10 @@ from tests.live.stack import Stack
 
 pytestmark = [pytest.mark.devloop, pytest.mark.localonly]
 
-RELOAD_SECONDS = 30  # generous under load; the benchmark measures the real figure (bench/results.json, hot_reload)
+RELOAD_SECONDS = 30
+EMPTY_BATCH = {
+    "Records": []
+}  # generous under load; the benchmark measures the real figure (bench/results.json, hot_reload)
 
 # A handler whose answer tells which save runs and which execution environment answers.
 HANDLER = """
@@ -30,6 +33,10 @@ ENVIRONMENT = os.urandom(8).hex()  # module-level: made once per execution envir
 def handler(event, context):
     return {{"save": "{save}", "environment": ENVIRONMENT}}
 """
+
+
+def report_lines(lines: list[dict[str, Any]]) -> list[str]:
+    return [line["raw"] for line in lines if line["raw"].startswith("REPORT ")]
 
 
 def save(path: Path, text: str) -> None:
@@ -52,11 +59,12 @@ def saved_as(save_id: str) -> Callable[[str | None, str], bool]:
 
 
 def test_a_save_runs_at_the_next_invocation_in_a_new_environment(
-    stack: Stack, lambda_client: Any, sources: Path, inner_loop: Callable[..., InnerLoop]
+    stack: Stack, lambda_client: Any, logs: Any, sources: Path, inner_loop: Callable[..., InnerLoop]
 ) -> None:
     name = stack.outbox_function_name
     app = sources / "check_output_queue" / "app.py"
     loop = inner_loop()
+    assert invoke(lambda_client, stack.process_function_name, EMPTY_BATCH)[0] is None  # warm, on its sources
     # GIVEN a watched function, WHEN its handler is saved
     first = uuid.uuid4().hex
     save(app, HANDLER.format(save=first))
@@ -71,6 +79,12 @@ def test_a_save_runs_at_the_next_invocation_in_a_new_environment(
     save(app, HANDLER.format(save=second))
     _, payload = answer_becomes(lambda_client, name, saved_as(second))
     assert json.loads(payload)["environment"] != environment
+    # AND the function nobody edited stayed warm: its next REPORT has no Init Duration
+    since = now_ms()
+    assert invoke(lambda_client, stack.process_function_name, EMPTY_BATCH)[0] is None
+    reports = await_log(logs, stack.process_function_name, since, report_lines, RELOAD_SECONDS)
+    assert reports, "no REPORT line from the processor"
+    assert "Init Duration" not in reports[0], reports[0]
 
 
 def test_syntax_errors_and_new_and_deleted_files(
