@@ -1,7 +1,7 @@
-# inbox-pipeline: `make` lists the targets, by section (`##@`); a target with
-# `## text` is listed, one without is an internal step. TARGET=local (default) deploys into
-# the local cloud on this machine; TARGET=aws into the AWS account of your
-# credentials.
+# inbox-pipeline: `make` lists the targets, by section (`##@ Title`); a target
+# with `## text` is listed, one without is an internal step. TARGET=local
+# (default) deploys into the local cloud on this machine; TARGET=aws into the
+# AWS account of your credentials.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -70,8 +70,10 @@ TFC := $(TFW) -chdir=$(CONTRACT_DIR)
 TFS := TF_DATA_DIR=$(CURDIR)/build/terraform-static terraform
 CONTRACT_TF_VARS = $(if $(LOCAL_ENDPOINT),-var-file=$(CURDIR)/targets/local-contract.tfvars -var local_endpoint=$(LOCAL_ENDPOINT)) \
 	-var name_prefix=$(NAME_PREFIX) -var zip_path=$(CURDIR)/$(CONTRACT_ZIP)
-# What a shell may hold after eval "$(make env)": make sets its own.
-unexport TF_WORKSPACE TF_CLI_ARGS TF_CLI_ARGS_plan TF_CLI_ARGS_apply TF_CLI_ARGS_destroy
+# The Terraform commands make env gives the variables to (TF_CLI_ARGS_<command>);
+# make itself ignores what a shell holds after eval "$(make env)" and sets its own.
+TF_SUBCOMMANDS_WITH_VARS := plan apply destroy refresh import console
+unexport TF_WORKSPACE TF_CLI_ARGS $(addprefix TF_CLI_ARGS_,$(TF_SUBCOMMANDS_WITH_VARS))
 
 ifeq ($(TARGET),local)
 LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
@@ -140,7 +142,6 @@ destroy: cloud-reachable build init contract-build ## Delete the deployed stack 
 # A plain shell set up like make's recipes: eval "$(make env)" (TARGET=aws for
 # AWS), then terraform plan/apply, aws, pytest and curl reach the same stack.
 SHQ = '$(subst ','\'',$(1))'
-TF_SUBCOMMANDS_WITH_VARS := plan apply destroy refresh import console
 .PHONY: env
 env: ## Print the exports a plain shell needs for terraform, aws and pytest: eval "$(make env)"
 	@echo "# inbox-pipeline, target $(TARGET): eval \"\$$(make env$(if $(filter aws,$(TARGET)), TARGET=aws))\""
