@@ -99,8 +99,13 @@ def parse_module(directory: Path, root: Path = REPO_ROOT) -> tuple[list[Input], 
 
 
 def cell(text: str) -> str:
-    """Text safe inside one Markdown table cell."""
+    """Text safe inside one Markdown table cell: one line, `|` escaped."""
     return " ".join(text.split()).replace("|", "\\|")
+
+
+def prose(text: str) -> str:
+    """A description in a cell; `<name>` would render as an HTML tag and vanish, so it is escaped."""
+    return cell(text).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def code(text: str) -> str:
@@ -119,7 +124,7 @@ def render(inputs: list[Input], outputs: list[Output]) -> str:
         for i in inputs:
             default = "n/a" if i.required else code(expression(i.default))
             required = "yes" if i.required else "no"
-            lines.append(f"| `{i.name}` | {cell(i.description)} | {code(i.type)} | {default} | {required} |")
+            lines.append(f"| `{i.name}` | {prose(i.description)} | {code(i.type)} | {default} | {required} |")
     else:
         lines.append("No inputs.")
     lines += ["", "## Outputs", ""]
@@ -127,7 +132,7 @@ def render(inputs: list[Input], outputs: list[Output]) -> str:
         lines += ["| Name | Description |", "|---|---|"]
         for o in outputs:
             note = " (sensitive)" if o.sensitive else ""
-            lines.append(f"| `{o.name}` | {cell(o.description)}{note} |")
+            lines.append(f"| `{o.name}` | {prose(o.description)}{note} |")
     else:
         lines.append("No outputs.")
     return "\n".join(lines)

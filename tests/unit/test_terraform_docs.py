@@ -10,7 +10,7 @@ from tools import terraform_docs
 
 VARIABLES = """
 variable "name" {
-  description = "Name of the | thing."
+  description = "Name of the | thing, <kind>-<n>."
   type        = string
 
   validation {
@@ -79,7 +79,7 @@ def test_inputs_are_required_first_then_by_name_with_types_and_defaults_as_hcl_w
     # THEN every input has its row, in terraform-docs' order, escaped for Markdown
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     assert rows == [
-        "| `name` | Name of the \\| thing. | `string` | n/a | yes |",
+        "| `name` | Name of the \\| thing, &lt;kind&gt;-&lt;n&gt;. | `string` | n/a | yes |",
         "| `endpoint` | Where it answers; null on AWS. | `string` | `null` | no |",
         "| `settings` | Settings, written over two lines. "
         "| `object({size = optional(number, 1), label = optional(string)})` "
