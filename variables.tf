@@ -16,7 +16,7 @@ variable "name_prefix" {
 }
 
 variable "local_endpoint" {
-  description = "Base URL of the local cloud (e.g. http://localhost:4566) when deploying there; null on AWS. It only decides the form of api_url."
+  description = "Base URL of the local cloud (e.g. http://localhost:4566) when deploying there; null on AWS. It decides the form of api_url and which target the guard (guard.tf) expects; targets/local.tfvars sets it."
   type        = string
   default     = null
 }

@@ -1,23 +1,7 @@
 # modules/queue with a mocked provider: wiring and limits, no AWS calls.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-
-  mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
-  }
-
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:us-east-1:123456789012:orders-dlq"
-    }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 override_resource {
