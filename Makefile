@@ -103,30 +103,6 @@ help: ## List the targets, by section
 		/^##@ / {printf "\n%s\n", substr($$0, 5)} \
 		/^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# The inner loop (docs/inner-loop.md): functions run from functions/<name>/ on the deployed local
-# stack, each save live at the next invocation, no Terraform run; Ctrl-C returns them to their zips.
-DEBUG_PORT ?= 5678
-FUNCTION ?=
-INNER_LOOP = $(LC) watch --name-prefix $(NAME_PREFIX)
-
-.PHONY: watch
-watch: cloud-reachable ## Run functions/ live on the local stack: a save is the next invocation's code, no deploy (Ctrl-C ends)
-ifneq ($(TARGET),local)
-	@echo "error: make watch runs functions on the local cloud only (TARGET=local)"; exit 1
-endif
-	@$(INNER_LOOP)
-
-.PHONY: debug
-debug: cloud-reachable ## Run FUNCTION=<folder> under debugpy, 127.0.0.1:5678 (DEBUG_PORT=), its timeouts lifted until Ctrl-C
-ifneq ($(TARGET),local)
-	@echo "error: make debug runs functions on the local cloud only (TARGET=local)"; exit 1
-endif
-	@$(INNER_LOOP) --debug "$(FUNCTION)" --debug-port $(DEBUG_PORT)
-
-.PHONY: test-devloop
-test-devloop: cloud-reachable ## make watch and make debug against the deployed local stack, serially (edits a copy of functions/)
-	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/devloop -m devloop $(PYTEST_ARGS)
-
 .PHONY: deploy
 deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: starts the local cloud first), print curl commands
 ifeq ($(TARGET),local)
@@ -184,6 +160,28 @@ endif
 .PHONY: logs
 logs: cloud-reachable ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
 	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(PIPELINE_FUNCTIONS))
+
+##@ Inner loop
+
+# The inner loop (docs/inner-loop.md): functions run from functions/<name>/ on the deployed local
+# stack, each save live at the next invocation, no Terraform run; Ctrl-C returns them to their zips.
+DEBUG_PORT ?= 5678
+FUNCTION ?=
+INNER_LOOP = $(LC) watch --name-prefix $(NAME_PREFIX)
+
+.PHONY: watch
+watch: cloud-reachable ## Run functions/ live on the local stack: a save is the next invocation's code, no deploy (Ctrl-C ends)
+ifneq ($(TARGET),local)
+	@echo "error: make watch runs functions on the local cloud only (TARGET=local)"; exit 1
+endif
+	@$(INNER_LOOP)
+
+.PHONY: debug
+debug: cloud-reachable ## Run FUNCTION=<folder> under debugpy, 127.0.0.1:5678 (DEBUG_PORT=), its timeouts lifted until Ctrl-C
+ifneq ($(TARGET),local)
+	@echo "error: make debug runs functions on the local cloud only (TARGET=local)"; exit 1
+endif
+	@$(INNER_LOOP) --debug "$(FUNCTION)" --debug-port $(DEBUG_PORT)
 
 ##@ Development
 
@@ -259,6 +257,10 @@ test-integration: cloud-reachable ## Integration suite against the deployed stac
 .PHONY: test-contract
 test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipeline relies on, against the deployed stack (TARGET=local|aws)
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/contract -m contract -n 4 $(PYTEST_ARGS)
+
+.PHONY: test-devloop
+test-devloop: cloud-reachable ## make watch and make debug against the deployed local stack, serially (edits a copy of functions/)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/devloop -m devloop $(PYTEST_ARGS)
 
 .PHONY: test-faults
 test-faults: cloud-reachable ## Fault suite against the deployed stack, serially: kills, timeouts, IAM denial, restart, redrive, a 5,000 burst
