@@ -291,6 +291,7 @@ run "an_unknown_api_authorization_is_rejected" {
   }
 
   expect_failures = [var.api_authorization]
+}
 
 # The guard against the wrong target (guard.tf). The workspace half runs in
 # tests/integration/test_plain_shell.py: terraform test always plans in the
