@@ -9,6 +9,8 @@ MAKEFLAGS += --no-print-directory
 
 TARGET ?= local
 NAME_PREFIX ?= inbox-pipeline
+# The region both stacks (the pipeline and the account's API Gateway settings) deploy to.
+REGION ?= us-east-1
 PYTHON ?= python3
 VENV ?= .venv
 LOCALCLOUD_PORT ?= 4566
@@ -60,7 +62,7 @@ export TF_IN_AUTOMATION := 1
 export TF_INPUT := 0
 TF := terraform
 TFW := TF_WORKSPACE=$(WORKSPACE) terraform
-TF_VARS := -var name_prefix=$(NAME_PREFIX) $(EXTRA_TF_VARS)
+TF_VARS := -var name_prefix=$(NAME_PREFIX) -var region=$(REGION) $(EXTRA_TF_VARS)
 TFC := $(TFW) -chdir=$(CONTRACT_DIR)
 # Static checks keep their own .terraform, so they can run while a deploy inits.
 TFS := TF_DATA_DIR=$(CURDIR)/build/terraform-static terraform
@@ -72,8 +74,8 @@ LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
 export AWS_ENDPOINT_URL := $(LOCAL_ENDPOINT)
 export AWS_ACCESS_KEY_ID := test
 export AWS_SECRET_ACCESS_KEY := test
-export AWS_DEFAULT_REGION := us-east-1
-export AWS_REGION := us-east-1
+export AWS_DEFAULT_REGION := $(REGION)
+export AWS_REGION := $(REGION)
 unexport AWS_PROFILE AWS_SESSION_TOKEN
 export LOCALCLOUD_PORT
 export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
@@ -280,6 +282,9 @@ deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: s
 ifeq ($(TARGET),local)
 	$(LC) up
 	$(LC) forget-stale-state --state-file $(STATE_FILE)
+	@$(MAKE) account-setup
+else
+	@$(VENV_PY) -m tools.api_gateway_account --region $(REGION) >/dev/null
 endif
 	$(MAKE) build init
 ifeq ($(SELECT_WORKSPACE),yes)
@@ -290,10 +295,39 @@ endif
 	@$(TFW) apply -auto-approve -input=false -no-color $(TF_VARS) 2>&1 | tee $(DEPLOY_LOG) \
 		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
 		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
+ifeq ($(TARGET),local)
+	@$(LC) repair-templates
+endif
 	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
 		echo; echo "api_url: $$api"; echo "Try it:"; \
 		echo "  curl -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
 		echo "  curl \"$$api/outbox?id=1\""
+
+# The account's API Gateway CloudWatch role, in its own stack and state
+# (account/): set once per account and region, never by a pipeline deploy or
+# destroy. The local target applies it on every deploy, so the local cloud
+# runs the same path; on AWS a role someone else already set is left alone.
+ACCOUNT_DIR := account
+TFA := $(TFW) -chdir=$(ACCOUNT_DIR)
+ACCOUNT_STATE_FILE := $(ACCOUNT_DIR)/terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
+
+.PHONY: account-setup
+account-setup: cloud-reachable terraform-installed ## Give API Gateway its CloudWatch Logs role in this account and region, once (REGION=...; a role already set is kept)
+	@mkdir -p build/logs
+ifeq ($(TARGET),aws)
+	@if [ ! -s $(ACCOUNT_STATE_FILE) ] && role=$$($(VENV_PY) -m tools.api_gateway_account --region $(REGION) 2>/dev/null); then \
+		echo "API Gateway in $(REGION) already writes logs with $$role; leaving it as it is"; exit 0; fi; \
+	$(MAKE) account-apply
+else
+	@$(MAKE) account-apply
+endif
+
+.PHONY: account-apply
+account-apply: ## (internal) apply the account stack
+	@$(TFA) init -input=false >/dev/null
+	@$(TFA) apply -auto-approve -input=false -no-color -var region=$(REGION) > build/logs/account-$(WORKSPACE).log 2>&1 \
+		|| { grep -E '^(Error|│)' build/logs/account-$(WORKSPACE).log; \
+		     echo "error: setting up the account's API Gateway CloudWatch role failed; full log: build/logs/account-$(WORKSPACE).log"; exit 1; }
 
 .PHONY: plan
 plan: cloud-reachable build init ## Show what a deploy would change (exit 2 when something would)

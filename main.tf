@@ -126,6 +126,4 @@ module "rest_api" {
   throttling_rate_limit      = var.throttling_rate_limit
   throttling_burst_limit     = var.throttling_burst_limit
   log_retention_days         = var.log_retention_days
-
-  depends_on = [aws_api_gateway_account.this]
 }

@@ -35,8 +35,17 @@ locals {
   }]
 }
 
+# IAM is global: the role's name carries the region, so the same function
+# name deployed in a second region does not collide. `id` is the region's
+# name in provider 5 and 6 alike (`name` is deprecated in 6).
+data "aws_region" "current" {}
+
+locals {
+  role_name = "${var.name}-${data.aws_region.current.id}-exec"
+}
+
 resource "aws_iam_role" "this" {
-  name        = "${var.name}-exec"
+  name        = local.role_name
   description = "Execution role of the ${var.name} Lambda function."
   tags        = var.tags
 
@@ -48,6 +57,13 @@ resource "aws_iam_role" "this" {
       Principal = { Service = "lambda.amazonaws.com" }
     }]
   })
+
+  lifecycle {
+    precondition {
+      condition     = length(local.role_name) <= 64
+      error_message = "The execution role's name ${local.role_name} is longer than IAM's 64 characters: shorten the function's name."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -27,3 +27,8 @@ output "access_log_group_name" {
   description = "Name of the CloudWatch log group holding the stage's access logs."
   value       = aws_cloudwatch_log_group.access.name
 }
+
+output "execution_log_group_name" {
+  description = "Name of the CloudWatch log group API Gateway writes the stage's execution logs to."
+  value       = aws_cloudwatch_log_group.execution.name
+}
