@@ -1,6 +1,10 @@
 # modules/function with a mocked provider: least privilege and logging.
 
 mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { id = "ap-southeast-4", name = "ap-southeast-4" }
+  }
+
   mock_resource "aws_iam_role" {
     defaults = {
       arn = "arn:aws:iam::123456789012:role/worker-exec"
@@ -168,4 +172,46 @@ run "a_retention_cloudwatch_logs_refuses_is_rejected" {
   }
 
   expect_failures = [var.log_retention_days]
+}
+
+# ------------------------------------------------ AWS readiness (issue 16)
+
+run "the_role_name_carries_the_region" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  assert {
+    condition     = aws_iam_role.this.name == "worker-ap-southeast-4-exec"
+    error_message = "IAM is global: the execution role's name must carry the region, or a second region collides."
+  }
+}
+
+# 44 characters, plus -ap-southeast-4-exec (a longest region name): IAM's 64.
+run "the_longest_name_fits_iam_in_the_longest_region" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    name = "a23456789012345678901234567890123456789012_4"
+  }
+}
+
+run "a_name_whose_role_would_pass_iam_s_64_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    name = "a23456789012345678901234567890123456789012345"
+  }
+
+  expect_failures = [var.name]
 }

@@ -10,7 +10,7 @@ mock_provider "aws" {
   }
 
   mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
+    defaults = { id = "us-east-1", name = "us-east-1" }
   }
 
   mock_resource "aws_sqs_queue" {
