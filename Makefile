@@ -26,6 +26,8 @@ EXTRA_TF_VARS ?=
 TEST_STACK_VARS ?= -var process_timeout_seconds=3 -var input_visibility_timeout_seconds=18 -var max_receive_count=2
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
+PARLIAMENT_VENV ?= .venv-parliament
+PARLIAMENT_VERSION ?= 1.6.4
 
 ifeq ($(TARGET),local)
 WORKSPACE ?= local
@@ -120,14 +122,29 @@ $(CHECKOV_VENV)/.installed:
 .PHONY: checkov
 checkov: $(CHECKOV_VENV)/.installed ## Scan the Terraform with checkov (own virtualenv; skips are inline with reasons)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework terraform -d . \
-		--skip-path .terraform --skip-path tests --skip-path .localcloud
+		--skip-path .terraform --skip-path tests --skip-path .localcloud --skip-path $(PARLIAMENT_VENV)
+
+$(PARLIAMENT_VENV)/.installed:
+	$(PYTHON) -m venv $(PARLIAMENT_VENV)
+	$(PARLIAMENT_VENV)/bin/pip install --quiet --disable-pip-version-check parliament==$(PARLIAMENT_VERSION)
+	@touch $@
+
+# The policies as Terraform would send them: tests/terraform/policies.tftest.hcl
+# applies the pipeline and plans the account stack on a mocked provider, offline.
+.PHONY: parliament
+parliament: $(PARLIAMENT_VENV)/.installed static-init ## Lint every IAM policy the stacks render with parliament (own virtualenv; allowed findings in tools/lint_policies.py)
+	@mkdir -p build
+	@$(TFS) test -test-directory=tests/terraform -filter=tests/terraform/policies.tftest.hcl -json -verbose > build/policies.jsonl \
+		|| { grep -h '"@level":"error"' build/policies.jsonl | head -5; echo "error: rendering the policies failed (build/policies.jsonl)"; exit 1; }
+	$(PARLIAMENT_VENV)/bin/python -m tools.lint_policies build/policies.jsonl
 
 .PHONY: lint
-lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov
+lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov, parliament
 	$(TF) fmt -check -recursive
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) checkov
+	$(MAKE) parliament
 
 .PHONY: init
 init: $(INIT_STAMP) ## terraform init (providers from the local mirror when present), when the root module or lock changed

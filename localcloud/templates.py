@@ -95,7 +95,10 @@ def repair(apigateway: Any) -> list[str]:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     for where in repair(client("apigateway", settings.endpoint)):
-        print(f"localcloud: re-put the integration of {where}: the local cloud stored its updated mapping template under an escaped key (docs/fidelity.md)")
+        print(
+            f"localcloud: re-put the integration of {where}: the local cloud stored its updated mapping template "
+            "under an escaped key (docs/fidelity.md)"
+        )
     return 0
 
 
