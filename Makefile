@@ -324,9 +324,11 @@ endif
 # (account/): set once per account and region, never by a pipeline deploy or
 # destroy. The local target applies it on every deploy, so the local cloud
 # runs the same path; on AWS a role someone else already set is left alone.
+# One state per region: the setting is per account and region.
 ACCOUNT_DIR := account
-TFA := $(TFW) -chdir=$(ACCOUNT_DIR)
-ACCOUNT_STATE_FILE := $(ACCOUNT_DIR)/terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
+ACCOUNT_WORKSPACE := $(WORKSPACE)-$(REGION)
+TFA := TF_WORKSPACE=$(ACCOUNT_WORKSPACE) terraform -chdir=$(ACCOUNT_DIR)
+ACCOUNT_STATE_FILE := $(ACCOUNT_DIR)/terraform.tfstate.d/$(ACCOUNT_WORKSPACE)/terraform.tfstate
 
 .PHONY: account-setup
 account-setup: cloud-reachable terraform-installed ## Give API Gateway its CloudWatch Logs role in this account and region, once (REGION=...; a role already set is kept)
@@ -342,9 +344,9 @@ endif
 .PHONY: account-apply
 account-apply: ## (internal) apply the account stack
 	@$(TFA) init -input=false >/dev/null
-	@$(TFA) apply -auto-approve -input=false -no-color -var region=$(REGION) > build/logs/account-$(WORKSPACE).log 2>&1 \
-		|| { grep -E '^(Error|│)' build/logs/account-$(WORKSPACE).log; \
-		     echo "error: setting up the account's API Gateway CloudWatch role failed; full log: build/logs/account-$(WORKSPACE).log"; exit 1; }
+	@$(TFA) apply -auto-approve -input=false -no-color -var region=$(REGION) > build/logs/account-$(ACCOUNT_WORKSPACE).log 2>&1 \
+		|| { grep -E '^(Error|│)' build/logs/account-$(ACCOUNT_WORKSPACE).log; \
+		     echo "error: setting up the account's API Gateway CloudWatch role failed; full log: build/logs/account-$(ACCOUNT_WORKSPACE).log"; exit 1; }
 
 .PHONY: plan
 plan: cloud-reachable build init ## Show what a deploy would change (exit 2 when something would)
