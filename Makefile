@@ -299,7 +299,7 @@ deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: s
 ifeq ($(TARGET),local)
 	$(LC) up
 	$(LC) forget-stale-state --state-file $(STATE_FILE)
-	@$(MAKE) account-setup
+	@$(VENV_PY) -m tools.api_gateway_account --region $(REGION) >/dev/null 2>&1 || $(MAKE) account-setup
 else
 	@$(VENV_PY) -m tools.api_gateway_account --region $(REGION) >/dev/null
 endif
@@ -322,8 +322,9 @@ endif
 
 # The account's API Gateway CloudWatch role, in its own stack and state
 # (account/): set once per account and region, never by a pipeline deploy or
-# destroy. The local target applies it on every deploy, so the local cloud
-# runs the same path; on AWS a role someone else already set is left alone.
+# destroy. The local target applies it when a deploy finds no role (a fresh
+# local cloud), so the local cloud runs the same path; on AWS a role someone
+# else already set is left alone.
 # One state per region: the setting is per account and region.
 ACCOUNT_DIR := account
 ACCOUNT_WORKSPACE := $(WORKSPACE)-$(REGION)
