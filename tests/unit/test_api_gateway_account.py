@@ -13,7 +13,8 @@ def test_an_account_without_the_role_fails_with_one_line_naming_the_fix(capsys: 
 
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
-    assert "has no CloudWatch Logs role" in err and "make account-setup TARGET=aws REGION=eu-west-1" in err
+    assert "has no CloudWatch Logs role" in err
+    assert "make account-setup TARGET=aws REGION=eu-west-1" in err
 
 
 def test_an_account_with_the_role_prints_it(capsys: pytest.CaptureFixture[str]) -> None:

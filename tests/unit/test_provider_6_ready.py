@@ -15,7 +15,7 @@ SHIPPED = ["*.tf", "modules/*/*.tf", "account/*.tf"]
 REMOVED_IN_6 = {
     r"\breset_on_delete\b": "aws_api_gateway_account.reset_on_delete (6.0 always resets on delete)",
     r"\bdata\.aws_region\.\w+\.name\b": "data.aws_region's name (6.0: region; id works in 5 and 6)",
-    r"\bstage_description\b|\bcanary_settings\b": "aws_api_gateway_deployment's stage arguments (6.0: aws_api_gateway_stage)",
+    r"\bstage_description\b|\bcanary_settings\b": "the deployment's stage arguments (6.0: aws_api_gateway_stage)",
 }
 
 
