@@ -1,4 +1,5 @@
 terraform {
+  # 1.7: the tests in tests/terraform use mock_provider with a shared mocks/ folder and override_resource; removed blocks (api_gateway_account.tf).
   required_version = ">= 1.7"
 
   required_providers {
