@@ -4,6 +4,12 @@ mock_provider "aws" {
   source = "./tests/terraform/mocks"
 }
 
+# A longest region name (14 characters), so the role-name tests below check IAM's limit where it binds.
+override_data {
+  target = data.aws_region.current
+  values = { id = "ap-southeast-4" }
+}
+
 override_resource {
   target = aws_cloudwatch_log_group.this
   values = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker" }
@@ -160,11 +166,6 @@ run "the_role_name_carries_the_region" {
     source = "./modules/function"
   }
 
-  override_data {
-    target = data.aws_region.current
-    values = { id = "ap-southeast-4" }
-  }
-
   assert {
     condition     = aws_iam_role.this.name == "worker-ap-southeast-4-exec"
     error_message = "IAM is global: the execution role's name must carry the region, or a second region collides."
@@ -179,11 +180,6 @@ run "the_longest_name_fits_iam_in_the_longest_region" {
     source = "./modules/function"
   }
 
-  override_data {
-    target = data.aws_region.current
-    values = { id = "ap-southeast-4" }
-  }
-
   variables {
     name = "a23456789012345678901234567890123456789012_4"
   }
@@ -194,11 +190,6 @@ run "a_name_whose_role_would_pass_iam_s_64_is_rejected" {
 
   module {
     source = "./modules/function"
-  }
-
-  override_data {
-    target = data.aws_region.current
-    values = { id = "ap-southeast-4" }
   }
 
   variables {
