@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -49,31 +48,34 @@ def inbox_integration(apigateway: Any, rest_api_id: str) -> dict[str, Any]:
     return apigateway.get_integration(restApiId=rest_api_id, resourceId=inbox["id"], httpMethod="POST")
 
 
-@pytest.fixture
-def changed_template() -> Iterator[None]:
-    OVERRIDE.write_text(f'locals {{\n  send_message_template = "{CHANGED_TEMPLATE}"\n}}\n')
+def assert_inbox_integration_holds(stack: Stack, template: str) -> None:
+    """GetIntegration finds POST /inbox's integration with exactly this template and its responses."""
+    apigateway = boto3.client("apigateway", region_name=stack.region)
+    integration = inbox_integration(apigateway, api_id(stack))
+    assert integration["requestTemplates"] == {"application/json": template}
+    assert sorted(integration.get("integrationResponses", {})) == ["200", "400", "502"]
+
+
+def test_a_changed_mapping_template_updates_the_integration_in_place(stack: Stack) -> None:
+    original = inbox_integration(boto3.client("apigateway", region_name=stack.region), api_id(stack))
+    original_template = original["requestTemplates"]["application/json"]
     try:
+        # GIVEN the stack redeployed with a different SQS mapping template
+        OVERRIDE.write_text(f'locals {{\n  send_message_template = "{CHANGED_TEMPLATE}"\n}}\n')
         make("deploy")
-        yield
+
+        # THEN the integration exists with exactly the new template and keeps its responses
+        assert_inbox_integration_holds(stack, CHANGED_TEMPLATE)
+        # AND the next plan has nothing to do
+        make("clean-plan")
+        # AND POST /inbox still enqueues
+        answer = requests.post(stack.inbox_url, json={"id": "template-update", "message": "hi"}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["messageId"]
     finally:
-        # make test's clean plan after the fault suite checks that this restored the stack.
+        # WHEN the template changes back (make test's clean plan after the fault suite checks the rest)
         OVERRIDE.unlink(missing_ok=True)
         make("deploy")
 
-
-def test_a_changed_mapping_template_updates_the_integration_in_place(stack: Stack, changed_template: None) -> None:
-    # GIVEN the stack redeployed with a different SQS mapping template (the fixture)
-    apigateway = boto3.client("apigateway", region_name=stack.region)
-
-    # THEN the integration exists with exactly the new template and keeps its responses
-    integration = inbox_integration(apigateway, api_id(stack))
-    assert integration["requestTemplates"] == {"application/json": CHANGED_TEMPLATE}
-    assert sorted(integration.get("integrationResponses", {})) == ["200", "400", "502"]
-
-    # AND the next plan has nothing to do
-    make("clean-plan")
-
-    # AND POST /inbox still enqueues
-    answer = requests.post(stack.inbox_url, json={"id": "template-update", "message": "hi"}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["messageId"]
+    # THEN the integration holds the original template again
+    assert_inbox_integration_holds(stack, original_template)
