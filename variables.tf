@@ -103,7 +103,7 @@ variable "maximum_batching_window_seconds" {
 }
 
 variable "maximum_concurrency" {
-  description = "Most concurrent process_input_queue invocations the event source mapping starts (2-1000)."
+  description = "Most concurrent process_input_queue invocations the event source mapping starts (2-1000). A new account's Lambda concurrency quota can be as low as 10, which the default then uses up (docs/aws.md)."
   type        = number
   default     = 10
 
