@@ -10,6 +10,8 @@ MAKEFLAGS += --no-print-directory
 
 TARGET ?= local
 NAME_PREFIX ?= inbox-pipeline
+# The region both stacks (the pipeline and the account's API Gateway settings) deploy to.
+REGION ?= us-east-1
 PYTHON ?= python3
 VENV ?= .venv
 LOCALCLOUD_PORT ?= 4566
@@ -26,6 +28,8 @@ EXTRA_TF_VARS ?=
 TEST_STACK_VARS ?= -var process_timeout_seconds=3 -var input_visibility_timeout_seconds=18 -var max_receive_count=2
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
+PARLIAMENT_VENV ?= .venv-parliament
+PARLIAMENT_VERSION ?= 1.6.4
 
 ifeq ($(TARGET),local)
 WORKSPACE ?= local
@@ -64,7 +68,7 @@ TF := terraform
 TFW := TF_WORKSPACE=$(WORKSPACE) terraform
 # A target's settings: targets/<TARGET>.tfvars (every local difference, each
 # with its reason), then what make knows (names, the port), then the caller's.
-TF_VARS = -var-file=$(CURDIR)/targets/$(TARGET).tfvars -var name_prefix=$(NAME_PREFIX) \
+TF_VARS = -var-file=$(CURDIR)/targets/$(TARGET).tfvars -var name_prefix=$(NAME_PREFIX) -var region=$(REGION) \
 	$(if $(LOCAL_ENDPOINT),-var local_endpoint=$(LOCAL_ENDPOINT)) $(EXTRA_TF_VARS)
 TFC := $(TFW) -chdir=$(CONTRACT_DIR)
 # Static checks keep their own .terraform, so they can run while a deploy inits.
@@ -82,8 +86,8 @@ LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
 export AWS_ENDPOINT_URL := $(LOCAL_ENDPOINT)
 export AWS_ACCESS_KEY_ID := test
 export AWS_SECRET_ACCESS_KEY := test
-export AWS_DEFAULT_REGION := us-east-1
-export AWS_REGION := us-east-1
+export AWS_DEFAULT_REGION := $(REGION)
+export AWS_REGION := $(REGION)
 unexport AWS_PROFILE AWS_SESSION_TOKEN
 export LOCALCLOUD_PORT
 export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
@@ -115,6 +119,9 @@ deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: s
 ifeq ($(TARGET),local)
 	$(LC) up
 	$(LC) forget-stale-state --state-file $(STATE_FILE)
+	@$(VENV_PY) -m tools.api_gateway_account --region $(REGION) >/dev/null 2>&1 || $(MAKE) account-setup
+else
+	@$(VENV_PY) -m tools.api_gateway_account --region $(REGION) >/dev/null
 endif
 	$(MAKE) build init
 ifeq ($(SELECT_WORKSPACE),yes)
@@ -125,6 +132,9 @@ endif
 	@$(TFW) apply -auto-approve -input=false -no-color $(TF_VARS) 2>&1 | tee $(DEPLOY_LOG) \
 		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
 		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
+ifeq ($(TARGET),local)
+	@$(LC) repair-templates
+endif
 	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
 		mode=$$(sed -n 's/^api_authorization = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
 		region=$$(sed -n 's/^region = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
@@ -219,12 +229,13 @@ fmt: $(VENV_STAMP) ## Format Terraform and Python in place
 	$(VENV)/bin/ruff check --fix --select I .
 
 .PHONY: lint
-lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov, stale generated docs
+lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov, parliament, stale generated docs
 	$(TF) fmt -check -recursive
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV_PY) -m tools.terraform_docs --check
 	$(MAKE) checkov
+	$(MAKE) parliament
 
 $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -235,6 +246,20 @@ $(CHECKOV_VENV)/.installed:
 checkov: $(CHECKOV_VENV)/.installed ## Scan the Terraform with checkov (own virtualenv; skips are inline with reasons)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework terraform -d . \
 		--skip-path .terraform --skip-path tests --skip-path .localcloud
+
+$(PARLIAMENT_VENV)/.installed:
+	$(PYTHON) -m venv $(PARLIAMENT_VENV)
+	$(PARLIAMENT_VENV)/bin/pip install --quiet --disable-pip-version-check parliament==$(PARLIAMENT_VERSION)
+	@touch $@
+
+# The policies as Terraform would send them: tests/terraform/policies.tftest.hcl
+# applies the pipeline and plans the account stack on a mocked provider, offline.
+.PHONY: parliament
+parliament: $(PARLIAMENT_VENV)/.installed static-init ## Lint every IAM policy the stacks render with parliament (own virtualenv; allowed findings in tools/lint_policies.py)
+	@mkdir -p build
+	@$(TFS) test -test-directory=tests/terraform -filter=tests/terraform/policies.tftest.hcl -json -verbose > build/policies.jsonl \
+		|| { grep -h '"@level":"error"' build/policies.jsonl | head -5; echo "error: rendering the policies failed (build/policies.jsonl)"; exit 1; }
+	$(PARLIAMENT_VENV)/bin/python -m tools.lint_policies build/policies.jsonl
 
 .PHONY: validate
 validate: static-init ## terraform validate
@@ -384,6 +409,28 @@ clean: ## Remove build output and the local cloud's files (stops it first)
 
 ##@ Operations
 
+# The account's API Gateway CloudWatch role, in its own stack and state
+# (account/): set once per account and region, never by a pipeline deploy or
+# destroy. The local target applies it when a deploy finds no role (a fresh
+# local cloud), so the local cloud runs the same path; on AWS a role someone
+# else already set is left alone. One state per region: the setting is per
+# account and region.
+ACCOUNT_DIR := account
+ACCOUNT_WORKSPACE := $(WORKSPACE)-$(REGION)
+TFA := TF_WORKSPACE=$(ACCOUNT_WORKSPACE) terraform -chdir=$(ACCOUNT_DIR)
+ACCOUNT_STATE_FILE := $(ACCOUNT_DIR)/terraform.tfstate.d/$(ACCOUNT_WORKSPACE)/terraform.tfstate
+
+.PHONY: account-setup
+account-setup: cloud-reachable terraform-installed ## Give API Gateway its CloudWatch Logs role in this account and region, once (REGION=...; a role already set is kept)
+	@mkdir -p build/logs
+ifeq ($(TARGET),aws)
+	@if [ ! -s $(ACCOUNT_STATE_FILE) ] && role=$$($(VENV_PY) -m tools.api_gateway_account --region $(REGION) 2>/dev/null); then \
+		echo "API Gateway in $(REGION) already writes logs with $$role; leaving it as it is"; exit 0; fi; \
+	$(MAKE) account-apply
+else
+	@$(MAKE) account-apply
+endif
+
 .PHONY: redrive
 redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once their cause is fixed (DLQ=input|output; DRY_RUN=1 only counts)
 	@from=$$($(TFW) output -raw $(DLQ)_dlq_url 2>/dev/null) && to=$$($(TFW) output -raw $(DLQ)_queue_url 2>/dev/null) \
@@ -391,6 +438,14 @@ redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once th
 		$(VENV_PY) -m tools.redrive --from "$$from" --to "$$to" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
 
 # Steps the targets above are made of (no `## text`, so make help leaves them out).
+
+# Apply the account stack (make account-setup).
+.PHONY: account-apply
+account-apply:
+	@$(TFA) init -input=false >/dev/null
+	@$(TFA) apply -auto-approve -input=false -no-color -var region=$(REGION) > build/logs/account-$(ACCOUNT_WORKSPACE).log 2>&1 \
+		|| { grep -E '^(Error|│)' build/logs/account-$(ACCOUNT_WORKSPACE).log; \
+		     echo "error: setting up the account's API Gateway CloudWatch role failed; full log: build/logs/account-$(ACCOUNT_WORKSPACE).log"; exit 1; }
 
 # Fail with one line when terraform is not on PATH.
 .PHONY: terraform-installed

@@ -132,6 +132,4 @@ module "rest_api" {
   api_key_burst_limit  = var.api_key_burst_limit
   api_key_quota_limit  = var.api_key_quota_limit
   api_key_quota_period = var.api_key_quota_period
-
-  depends_on = [aws_api_gateway_account.this]
 }

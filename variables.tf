@@ -10,8 +10,8 @@ variable "name_prefix" {
   default     = "inbox-pipeline"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,30}$", var.name_prefix))
-    error_message = "name_prefix must start with a lowercase letter and hold at most 31 lowercase letters, digits and '-'."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,23}$", var.name_prefix))
+    error_message = "name_prefix must start with a lowercase letter and hold at most 24 lowercase letters, digits and '-' (IAM role names carry the region too, within 64 characters)."
   }
 }
 
@@ -103,7 +103,7 @@ variable "maximum_batching_window_seconds" {
 }
 
 variable "maximum_concurrency" {
-  description = "Most concurrent process_input_queue invocations the event source mapping starts (2-1000)."
+  description = "Most concurrent process_input_queue invocations the event source mapping starts (2-1000). A new account's Lambda concurrency quota can be as low as 10, which the default then uses up (docs/aws.md)."
   type        = number
   default     = 10
 
@@ -158,9 +158,14 @@ variable "throttling_burst_limit" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Create the account-wide API Gateway CloudWatch Logs role that stage logging needs. Set true once per account and region; leave false where it exists already or on the local cloud."
+  description = "Retired: the account's API Gateway CloudWatch role is set up once per account and region by the account stack (make account-setup, docs/aws.md)."
   type        = bool
   default     = false
+
+  validation {
+    condition     = !var.manage_api_gateway_account
+    error_message = "manage_api_gateway_account moved to its own stack so no deploy or destroy can remove it: run make account-setup TARGET=aws once per account and region (docs/aws.md)."
+  }
 }
 
 variable "dlq_alarms_enabled" {

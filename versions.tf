@@ -1,11 +1,11 @@
 terraform {
-  # 1.7: the tests in tests/terraform use mock_provider with a shared mocks/ folder and override_resource.
+  # 1.7: the tests in tests/terraform use mock_provider with a shared mocks/ folder and override_resource; removed blocks (api_gateway_account.tf).
   required_version = ">= 1.7"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.0, < 6.0"
+      version = ">= 5.31, < 7.0"
     }
   }
 }

@@ -35,13 +35,29 @@ locals {
   }]
 }
 
+# IAM is global: the role's name carries the region, so the same function
+# name deployed in a second region does not collide. `id` is the region's
+# name in provider 5 and 6 alike (`name` is deprecated in 6).
+data "aws_region" "current" {}
+
+locals {
+  role_name = "${var.name}-${data.aws_region.current.id}-exec"
+}
+
 resource "aws_iam_role" "this" {
-  name        = "${var.name}-exec"
+  name        = local.role_name
   description = "Execution role of the ${var.name} Lambda function."
   tags        = var.tags
 
   # One file, also read by the benchmark's probe functions (bench/lambda_overhead.py).
   assume_role_policy = file("${path.module}/lambda_trust_policy.json")
+
+  lifecycle {
+    precondition {
+      condition     = length(local.role_name) <= 64
+      error_message = "The execution role's name ${local.role_name} is longer than IAM's 64 characters: shorten the function's name."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {

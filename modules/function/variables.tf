@@ -1,10 +1,10 @@
 variable "name" {
-  description = "Name of the Lambda function; also names its role and its log group /aws/lambda/<name>."
+  description = "Name of the Lambda function; also names its role (<name>-<region>-exec) and its log group /aws/lambda/<name>."
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
-    error_message = "name must be 1-56 characters of letters, digits, '-' and '_' (the role adds a 7-character suffix within IAM's 64)."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,44}$", var.name))
+    error_message = "name must be 1-44 characters of letters, digits, '-' and '_' (its role adds '-<region>-exec', at most 20 characters, within IAM's 64)."
   }
 }
 

@@ -6,7 +6,7 @@ locals {
   # Known before the queue exists, so the DLQ can name its only source in its
   # own redrive allow policy: a separate policy resource would add another of
   # the provider's ~25 s attribute-propagation waits to every deploy.
-  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.name}"
+  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:${var.name}"
 }
 
 resource "aws_sqs_queue" "dlq" {

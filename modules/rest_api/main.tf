@@ -12,6 +12,29 @@ locals {
   send_message_template = "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"
 }
 
+# ---------------------------------------------------------------- AWS readiness
+# IAM is global, so role names carry the region: the same name deployed in a
+# second region does not collide. The trust policy's condition is the
+# confused-deputy guard AWS recommends: only API Gateway acting for this
+# account may assume the role. IfExists, because a service that does not send
+# the key must not be denied; aws:SourceArn is left out, as the form API
+# Gateway sends for integration credentials is not documented (docs/aws.md).
+locals {
+  integration_role_name = "${var.name}-${local.input_queue.region}-sqs-send"
+
+  apigateway_trust_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "apigateway.amazonaws.com" }
+      Condition = {
+        StringEqualsIfExists = { "aws:SourceAccount" = local.input_queue.account }
+      }
+    }]
+  })
+}
+
 resource "aws_api_gateway_rest_api" "this" {
   name        = var.name
   description = "POST /inbox enqueues a message; GET /outbox returns one result."
@@ -53,18 +76,17 @@ resource "aws_api_gateway_resource" "inbox" {
 # The method itself (open or guarded, by var.authorization) is in auth.tf.
 
 resource "aws_iam_role" "sqs_integration" {
-  name        = "${var.name}-sqs-send"
-  description = "Lets the ${var.name} API send messages to its input queue, and nothing else."
-  tags        = var.tags
+  name               = local.integration_role_name
+  description        = "Lets the ${var.name} API send messages to its input queue, and nothing else."
+  tags               = var.tags
+  assume_role_policy = local.apigateway_trust_policy
 
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "apigateway.amazonaws.com" }
-    }]
-  })
+  lifecycle {
+    precondition {
+      condition     = length(local.integration_role_name) <= 64
+      error_message = "The integration role's name ${local.integration_role_name} is longer than IAM's 64 characters: shorten name."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "sqs_send" {
@@ -82,12 +104,12 @@ resource "aws_iam_role_policy" "sqs_send" {
   })
 }
 
-# Some targets patch mapping templates in place wrongly (docs/fidelity.md), so a
-# template change replaces the integration and its responses instead.
-resource "terraform_data" "mapping_templates" {
-  input = sha1(jsonencode([local.send_message_template, local.inbox_responses]))
-}
-
+# A template change updates the integration in place (UpdateIntegration), as it
+# must on AWS: a replacement would put the new integration and then delete it,
+# because the deployment's create_before_destroy propagates to what it depends
+# on and both name the same method (hashicorp/terraform-provider-aws#21907).
+# The local cloud misreads the update's patch path; our layer repairs that
+# after each local apply (localcloud/templates.py, docs/fidelity.md).
 resource "aws_api_gateway_integration" "inbox_sqs" {
   rest_api_id             = aws_api_gateway_rest_api.this.id
   resource_id             = aws_api_gateway_resource.inbox.id
@@ -105,10 +127,6 @@ resource "aws_api_gateway_integration" "inbox_sqs" {
 
   request_templates = {
     "application/json" = local.send_message_template
-  }
-
-  lifecycle {
-    replace_triggered_by = [terraform_data.mapping_templates]
   }
 }
 
@@ -163,10 +181,6 @@ resource "aws_api_gateway_integration_response" "inbox_sqs" {
   response_templates = { "application/json" = each.value.template }
 
   depends_on = [aws_api_gateway_integration.inbox_sqs]
-
-  lifecycle {
-    replace_triggered_by = [terraform_data.mapping_templates]
-  }
 }
 
 # ---------------------------------------------------------------- GET /outbox
@@ -216,7 +230,9 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_integration.inbox_sqs.credentials,
       aws_api_gateway_integration.inbox_sqs.passthrough_behavior,
       aws_api_gateway_integration.inbox_sqs.request_parameters,
-      aws_api_gateway_integration.inbox_sqs.request_templates,
+      # The template as configured: the local cloud reads an updated one back
+      # under an escaped key until our layer repairs it (docs/fidelity.md).
+      local.send_message_template,
       local.inbox_responses,
       aws_api_gateway_resource.outbox.id,
       local.outbox_get.id,
@@ -237,6 +253,17 @@ resource "aws_cloudwatch_log_group" "access" {
   # checkov:skip=CKV_AWS_158:Logs are encrypted with the CloudWatch Logs service key; a customer key is a policy choice left to the deployer.
   # checkov:skip=CKV_AWS_338:Retention is a variable (default 14 days) so short-lived test stacks do not keep logs for a year.
   name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+# With execution logging on, API Gateway writes to this group and creates it
+# itself, with no retention or tags, unless it exists first: the stage
+# depends on it.
+resource "aws_cloudwatch_log_group" "execution" {
+  # checkov:skip=CKV_AWS_158:Logs are encrypted with the CloudWatch Logs service key; a customer key is a policy choice left to the deployer.
+  # checkov:skip=CKV_AWS_338:Retention is a variable (default 14 days) so short-lived test stacks do not keep logs for a year.
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
   retention_in_days = var.log_retention_days
   tags              = var.tags
 }
@@ -267,6 +294,8 @@ resource "aws_api_gateway_stage" "this" {
       error              = "$context.error.message"
     })
   }
+
+  depends_on = [aws_cloudwatch_log_group.execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {

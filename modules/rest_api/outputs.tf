@@ -48,3 +48,13 @@ output "api_key" {
   value       = one(aws_api_gateway_api_key.this[*].value)
   sensitive   = true
 }
+
+output "execution_log_group_name" {
+  description = "Name of the CloudWatch log group API Gateway writes the stage's execution logs to."
+  value       = aws_cloudwatch_log_group.execution.name
+}
+
+output "integration_role_name" {
+  description = "Name of the role API Gateway uses to send to the input queue (<name>-<region>-sqs-send)."
+  value       = aws_iam_role.sqs_integration.name
+}

@@ -4,6 +4,12 @@ mock_provider "aws" {
   source = "./tests/terraform/mocks"
 }
 
+# A longest region name (14 characters), so the role-name tests below check IAM's limit where it binds.
+override_data {
+  target = data.aws_region.current
+  values = { id = "ap-southeast-4" }
+}
+
 override_resource {
   target = aws_cloudwatch_log_group.this
   values = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker" }
@@ -149,4 +155,46 @@ run "no_batch_aliases_by_default" {
     condition     = jsondecode(aws_iam_role_policy.this.policy).Statement[2].Action == ["sqs:SendMessage"]
     error_message = "AWS needs no Batch action names."
   }
+}
+
+# ------------------------------------------------ AWS readiness (issue 16)
+
+run "the_role_name_carries_the_region" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  assert {
+    condition     = aws_iam_role.this.name == "worker-ap-southeast-4-exec"
+    error_message = "IAM is global: the execution role's name must carry the region, or a second region collides."
+  }
+}
+
+# 44 characters, plus -ap-southeast-4-exec (a longest region name): IAM's 64.
+run "the_longest_name_fits_iam_in_the_longest_region" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    name = "a23456789012345678901234567890123456789012_4"
+  }
+}
+
+run "a_name_whose_role_would_pass_iam_s_64_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    name = "a23456789012345678901234567890123456789012345"
+  }
+
+  expect_failures = [var.name]
 }

@@ -344,3 +344,45 @@ run "an_unknown_authorization_is_rejected" {
 
   expect_failures = [var.authorization]
 }
+
+# ------------------------------------------------ AWS readiness (issue 16)
+
+run "execution_logs_go_to_a_managed_group" {
+  command = apply
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  variables {
+    log_retention_days = 30
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.name == "API-Gateway-Execution-Logs_abc123/api"
+    error_message = "The execution log group must be the one API Gateway writes to, API-Gateway-Execution-Logs_<api id>/<stage>."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.retention_in_days == 30
+    error_message = "Execution logs must follow log_retention_days."
+  }
+}
+
+run "only_api_gateway_for_this_account_may_assume_the_integration_role" {
+  command = apply
+
+  module {
+    source = "./modules/rest_api"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.sqs_integration.assume_role_policy).Statement[0].Condition == { StringEqualsIfExists = { "aws:SourceAccount" = "123456789012" } }
+    error_message = "The integration role's trust policy must hold the confused-deputy guard: aws:SourceAccount of the queue's account."
+  }
+
+  assert {
+    condition     = aws_iam_role.sqs_integration.name == "pipeline-eu-west-1-sqs-send"
+    error_message = "IAM is global: the integration role's name must carry the region."
+  }
+}

@@ -239,17 +239,41 @@ run "negative_throttling_is_rejected" {
   expect_failures = [var.throttling_rate_limit]
 }
 
-run "the_managed_api_gateway_account_is_reset_on_destroy" {
+# ------------------------------------------------ AWS readiness (issue 16)
+
+run "the_account_role_is_no_longer_managed_by_the_pipeline" {
   command = plan
 
   variables {
     manage_api_gateway_account = true
   }
 
+  expect_failures = [var.manage_api_gateway_account]
+}
+
+run "iam_role_names_carry_the_region" {
+  command = plan
+
   assert {
-    condition     = aws_api_gateway_account.this[0].reset_on_delete
-    error_message = "Destroying the stack must clear the account's CloudWatch role setting, or it names a deleted role."
+    condition     = module.process_input_queue.role_name == "inbox-pipeline-process-input-queue-us-east-1-exec"
+    error_message = "IAM is global: function roles must carry the region, or a second region collides."
   }
+
+  assert {
+    condition     = module.rest_api.integration_role_name == "inbox-pipeline-us-east-1-sqs-send"
+    error_message = "IAM is global: the API's role must carry the region, or a second region collides."
+  }
+}
+
+# The function module's tests show that its longest name fits IAM in the longest region.
+run "a_prefix_too_long_for_regional_role_names_is_rejected" {
+  command = plan
+
+  variables {
+    name_prefix = "a234567890123456789012345"
+  }
+
+  expect_failures = [var.name_prefix]
 }
 
 run "api_authorization_reaches_the_api" {

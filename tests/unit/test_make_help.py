@@ -37,5 +37,6 @@ def test_make_env_for_aws_undoes_the_local_settings() -> None:
 
     assert "unset AWS_ENDPOINT_URL" in exports
     assert "export TF_WORKSPACE=aws " in exports
-    assert f"TF_CLI_ARGS_apply='-var-file={REPO_ROOT}/targets/aws.tfvars -var name_prefix=inbox-pipeline'" in exports
+    aws_vars = f"-var-file={REPO_ROOT}/targets/aws.tfvars -var name_prefix=inbox-pipeline -var region=us-east-1"
+    assert f"TF_CLI_ARGS_apply='{aws_vars}'" in exports
     assert "local_endpoint" not in exports

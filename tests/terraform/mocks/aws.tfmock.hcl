@@ -11,7 +11,7 @@ mock_data "aws_partition" {
 }
 
 mock_data "aws_region" {
-  defaults = { name = "us-east-1" }
+  defaults = { id = "us-east-1", name = "us-east-1" }
 }
 
 mock_resource "aws_iam_role" {
