@@ -10,6 +10,7 @@ from typing import Any
 
 from bench import deploy, lambda_overhead, load, machine, plot, sqs_layer
 from bench.stack import BenchCloud
+from tools.test_run import PHASES_FILE
 
 HERE = Path(__file__).resolve().parent
 NAME_PREFIX = "inbox-pipeline"
@@ -21,7 +22,7 @@ TARGETS = {
     "p50 <= 25 ms at concurrency 1": lambda r: r["latency"][0]["latency_ms"]["p50"] <= 25,
     "p99 <= 100 ms at concurrency 1": lambda r: r["latency"][0]["latency_ms"]["p99"] <= 100,
     ">= 500 msg/s sustained end to end": lambda r: r["throughput"]["end_to_end_msg_s"] >= 500,
-    "make test <= 90 s on a warm machine": lambda r: r["make_test_s"] <= 90,
+    "make test <= 120 s on a warm machine (must: 180 s)": lambda r: r["make_test_s"] <= 120,
 }
 
 
@@ -72,6 +73,7 @@ def run_all(args: argparse.Namespace, results: Results) -> None:
     if not args.skip_make_test:
         seconds, _ = BenchCloud(port=args.port + 6).make("test", f"TEST_PORT={args.port + 6}", progress="make test")
         results.record("make_test_s", round(seconds, 1))
+        results.record("make_test_phases", json.loads(PHASES_FILE.read_text())["phases"])
 
 
 def report(results: dict[str, Any]) -> list[str]:
