@@ -56,18 +56,23 @@ class TestStack:
 
 FAULTS_DIR = "tests/faults"
 # The main stack: the integration and contract suites, then, alone, the faults
-# that load or stop the whole local cloud: the 5,000-message burst (one
-# MiniStack process serves every stack, and the burst saturates it) and the
+# that load or stop the whole local cloud (one MiniStack process serves every
+# stack): the 5,000-message burst, the worker faults' steady traffic, the
 # restart.
-MAIN = TestStack("test", "inbox-pipeline", faults=(f"{FAULTS_DIR}/test_burst.py", f"{FAULTS_DIR}/test_restart.py"))
-# The other faults change their stack (its IAM policy, a function's settings,
-# the consumer paused) or count what it holds, so none shares a stack: each
-# group runs on a stack of its own, deployed beside the main one, while the
-# integration and contract suites run. A fault file not named anywhere joins
-# the last group, so none is ever left out.
+MAIN = TestStack(
+    "test",
+    "inbox-pipeline",
+    faults=tuple(f"{FAULTS_DIR}/{name}" for name in ("test_burst.py", "test_processes.py", "test_restart.py")),
+)
+# The faults that mostly wait (for a redrive window, a log line) but change
+# their stack (its IAM policy, a function's settings, the consumer paused) run
+# beside the integration and contract suites, each group on a stack of its own.
+# A fault file named nowhere joins the last group, so none is ever left out.
 FAULT_STACKS = (
-    TestStack("test-workers", "inbox-pipeline-workers", faults=(f"{FAULTS_DIR}/test_processes.py",)),
-    TestStack("test-changes", "inbox-pipeline-changes"),
+    TestStack(
+        "test-policy", "inbox-pipeline-policy", faults=(f"{FAULTS_DIR}/test_iam.py", f"{FAULTS_DIR}/test_redrive.py")
+    ),
+    TestStack("test-batches", "inbox-pipeline-batches"),
 )
 STACKS = (MAIN, *FAULT_STACKS)
 
