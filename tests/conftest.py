@@ -27,11 +27,11 @@ LIVE_MARKERS = ("contract", "faults")
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Contract and fault tests need a deployed stack too, so `-m "not integration"` leaves out every live test.
 
-    The slow tests go first: those that open an account settled at the end of
-    the session (tests/live/accounting.py, Books) then start their redrive
-    window early, and it passes while the rest runs.
+    The tests that open an account settled at the end of the session (the
+    books fixture, tests/live/accounting.py) go first: their redrive window
+    then starts early and passes while the rest runs.
     """
     for item in items:
         if any(item.get_closest_marker(name) for name in LIVE_MARKERS):
             item.add_marker(pytest.mark.integration)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: "books" not in getattr(item, "fixturenames", ()))
