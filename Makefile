@@ -1,6 +1,7 @@
-# inbox-pipeline: `make` lists the targets. TARGET=local (default) deploys into
-# the local cloud on this machine; TARGET=aws into the AWS account of your
-# credentials.
+# inbox-pipeline: `make` lists the targets, by section (`##@ Title`); a target
+# with `## text` is listed, one without is an internal step. TARGET=local
+# (default) deploys into the local cloud on this machine; TARGET=aws into the
+# AWS account of your credentials.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -19,8 +20,9 @@ BENCH_ARGS ?=
 DLQ ?= input
 DRY_RUN ?=
 EXTRA_TF_VARS ?=
-# make test's stack fails fast: a poison message reaches the DLQ in ~36 s, not 3 minutes
-# (two receives, an 18 s visibility timeout: 6 x the function's 3 s timeout, AWS's guidance).
+# make test's stack fails fast: a poison message reaches the DLQ in ~36 s, not 5 minutes
+# (two receives, below AWS's floor of 5 on purpose; an 18 s visibility timeout: 6 x the function's 3 s
+# timeout, AWS's guidance).
 TEST_STACK_VARS ?= -var process_timeout_seconds=3 -var input_visibility_timeout_seconds=18 -var max_receive_count=2
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
@@ -60,11 +62,19 @@ export TF_IN_AUTOMATION := 1
 export TF_INPUT := 0
 TF := terraform
 TFW := TF_WORKSPACE=$(WORKSPACE) terraform
-TF_VARS := -var name_prefix=$(NAME_PREFIX) $(EXTRA_TF_VARS)
+# A target's settings: targets/<TARGET>.tfvars (every local difference, each
+# with its reason), then what make knows (names, the port), then the caller's.
+TF_VARS = -var-file=$(CURDIR)/targets/$(TARGET).tfvars -var name_prefix=$(NAME_PREFIX) \
+	$(if $(LOCAL_ENDPOINT),-var local_endpoint=$(LOCAL_ENDPOINT)) $(EXTRA_TF_VARS)
 TFC := $(TFW) -chdir=$(CONTRACT_DIR)
 # Static checks keep their own .terraform, so they can run while a deploy inits.
 TFS := TF_DATA_DIR=$(CURDIR)/build/terraform-static terraform
-CONTRACT_TF_VARS := -var name_prefix=$(NAME_PREFIX) -var zip_path=$(CURDIR)/$(CONTRACT_ZIP)
+CONTRACT_TF_VARS = $(if $(LOCAL_ENDPOINT),-var-file=$(CURDIR)/targets/local-contract.tfvars -var local_endpoint=$(LOCAL_ENDPOINT)) \
+	-var name_prefix=$(NAME_PREFIX) -var zip_path=$(CURDIR)/$(CONTRACT_ZIP)
+# The Terraform commands make env gives the variables to (TF_CLI_ARGS_<command>);
+# make itself ignores what a shell holds after eval "$(make env)" and sets its own.
+TF_SUBCOMMANDS_WITH_VARS := plan apply destroy refresh import console
+unexport TF_WORKSPACE TF_CLI_ARGS $(addprefix TF_CLI_ARGS_,$(TF_SUBCOMMANDS_WITH_VARS))
 
 ifeq ($(TARGET),local)
 LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
@@ -77,28 +87,116 @@ export AWS_REGION := us-east-1
 unexport AWS_PROFILE AWS_SESSION_TOKEN
 export LOCALCLOUD_PORT
 export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
-TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var dlq_alarms_enabled=false -var sqs_batch_action_aliases=true
-CONTRACT_TF_VARS += -var local_endpoint=$(LOCAL_ENDPOINT) -var sqs_batch_action_aliases=true
 else
+LOCAL_ENDPOINT :=
 # A shell still pointing at a local endpoint must not turn an AWS deploy into a local one.
 unexport AWS_ENDPOINT_URL
 endif
 
 LC := $(VENV_PY) -m localcloud
 
+##@ Everyday
+
 .PHONY: help
-help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [TARGET=local|aws]\n\n"} \
-		/^[a-zA-Z_-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## List the targets, by section
+	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [TARGET=local|aws] [VARIABLE=value ...]\n"} \
+		/^##@ / {printf "\n%s\n", substr($$0, 5)} \
+		/^[a-zA-Z0-9_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: deploy
+deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: starts the local cloud first), print curl commands
+ifeq ($(TARGET),local)
+	$(LC) up
+	$(LC) forget-stale-state --state-file $(STATE_FILE)
+endif
+	$(MAKE) build init
+ifeq ($(SELECT_WORKSPACE),yes)
+	@$(TF) workspace select -or-create $(WORKSPACE) >/dev/null
+endif
+	@mkdir -p $(dir $(DEPLOY_LOG))
+	@echo "terraform apply ($(TARGET), workspace $(WORKSPACE)); full log: $(DEPLOY_LOG)"
+	@$(TFW) apply -auto-approve -input=false -no-color $(TF_VARS) 2>&1 | tee $(DEPLOY_LOG) \
+		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
+		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
+	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
+		echo; echo "api_url: $$api"; echo "Try it:"; \
+		echo "  curl -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
+		echo "  curl \"$$api/outbox?id=1\""
+
+# make test's orchestration (phases, the teardown however the run ends) is
+# tools/test_run.py (docs/testing.md); its live half runs on a local cloud of
+# its own (TEST_PORT), so it never touches a developer's stack.
+TEST_RUN = $(VENV_PY) -m tools.test_run --port $(TEST_PORT) --stack-vars="$(TEST_STACK_VARS)" --pytest-args="$(PYTEST_ARGS)"
+
+.PHONY: test
+test: $(VENV_STAMP) terraform-installed ## All of it, as CI runs it: static checks while a fresh local cloud deploys, the live suites, faults, teardown
+	$(TEST_RUN)
+
+.PHONY: plan
+plan: cloud-reachable build init ## Show what a deploy would change (exit 2 when something would)
+	$(TFW) plan -input=false -detailed-exitcode $(TF_VARS)
+
+.PHONY: destroy
+destroy: cloud-reachable build init contract-build ## Delete the deployed stack (and the contract probe, when deployed)
+	@if [ -s $(CONTRACT_STATE_FILE) ]; then \
+		$(TFC) init -input=false >/dev/null && \
+		$(TFC) destroy -auto-approve -input=false $(CONTRACT_TF_VARS) > build/logs/contract-destroy-$(WORKSPACE).log 2>&1 \
+		|| { echo "error: destroying the contract probe failed; full log: build/logs/contract-destroy-$(WORKSPACE).log"; exit 1; }; fi
+	$(TFW) destroy -auto-approve -input=false $(TF_VARS)
+
+# A plain shell set up like make's recipes: eval "$(make env)" (TARGET=aws for
+# AWS), then terraform plan/apply, aws, pytest and curl reach the same stack.
+SHQ = '$(subst ','\'',$(1))'
+.PHONY: env
+env: ## Print the exports a plain shell needs for terraform, aws and pytest: eval "$(make env)"
+	@echo "# inbox-pipeline, target $(TARGET): eval \"\$$(make env$(if $(filter aws,$(TARGET)), TARGET=aws))\""
+ifeq ($(TARGET),local)
+	@echo "export AWS_ENDPOINT_URL=$(call SHQ,$(AWS_ENDPOINT_URL)) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
+	@echo "export AWS_DEFAULT_REGION=$(AWS_DEFAULT_REGION) AWS_REGION=$(AWS_REGION) LOCALCLOUD_PORT=$(LOCALCLOUD_PORT)"
+	@echo "unset AWS_PROFILE AWS_SESSION_TOKEN"
+else
+	@echo "unset AWS_ENDPOINT_URL LOCALCLOUD_PORT"
+	@echo '[ "$${AWS_ACCESS_KEY_ID:-}" != test ] || unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY'
+endif
+	@echo "export TF_WORKSPACE=$(WORKSPACE) TF_CLI_CONFIG_FILE=$(call SHQ,$(TF_CLI_CONFIG_FILE))"
+	@$(foreach command,$(TF_SUBCOMMANDS_WITH_VARS),echo "export TF_CLI_ARGS_$(command)="$(call SHQ,$(call SHQ,$(strip $(TF_VARS))));)
+
+.PHONY: logs
+logs: cloud-reachable ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
+	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(PIPELINE_FUNCTIONS))
+
+##@ Inner loop
+
+# The inner loop (docs/inner-loop.md): functions run from functions/<name>/ on the deployed local
+# stack, each save live at the next invocation, no Terraform run; Ctrl-C returns them to their zips.
+DEBUG_PORT ?= 5678
+FUNCTION ?=
+INNER_LOOP = $(LC) watch --name-prefix $(NAME_PREFIX)
+
+.PHONY: watch
+watch: cloud-reachable ## Run functions/ live on the local stack: a save is the next invocation's code, no deploy (Ctrl-C ends)
+ifneq ($(TARGET),local)
+	@echo "error: make watch runs functions on the local cloud only (TARGET=local)"; exit 1
+endif
+	@$(INNER_LOOP)
+
+.PHONY: debug
+debug: cloud-reachable ## Run FUNCTION=<folder> under debugpy, 127.0.0.1:5678 (DEBUG_PORT=), its timeouts lifted until Ctrl-C
+ifneq ($(TARGET),local)
+	@echo "error: make debug runs functions on the local cloud only (TARGET=local)"; exit 1
+endif
+	@$(INNER_LOOP) --debug "$(FUNCTION)" --debug-port $(DEBUG_PORT)
+
+##@ Development
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create the project virtualenv (tests, tools)
 
 $(VENV_STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=python3.x"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
-
-.PHONY: venv
-venv: $(VENV_STAMP) ## Create the project virtualenv (tests, tools)
 
 .PHONY: build
 build: $(VENV_STAMP) ## Zip every function into build/ (byte-identical when unchanged)
@@ -110,6 +208,14 @@ fmt: $(VENV_STAMP) ## Format Terraform and Python in place
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix --select I .
 
+.PHONY: lint
+lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov, stale generated docs
+	$(TF) fmt -check -recursive
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV_PY) -m tools.terraform_docs --check
+	$(MAKE) checkov
+
 $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
@@ -120,12 +226,9 @@ checkov: $(CHECKOV_VENV)/.installed ## Scan the Terraform with checkov (own virt
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework terraform -d . \
 		--skip-path .terraform --skip-path tests --skip-path .localcloud
 
-.PHONY: lint
-lint: $(VENV_STAMP) ## terraform fmt -check, ruff, checkov
-	$(TF) fmt -check -recursive
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(MAKE) checkov
+.PHONY: validate
+validate: static-init ## terraform validate
+	$(TFS) validate
 
 .PHONY: init
 init: $(INIT_STAMP) ## terraform init (providers from the local mirror when present), when the root module or lock changed
@@ -135,17 +238,15 @@ $(INIT_STAMP): .terraform.lock.hcl $(wildcard *.tf) $(TF_CLI_CONFIG_FILE) | terr
 	$(TFW) init -input=false -test-directory=tests/terraform >/dev/null
 	@touch $@
 
-.PHONY: terraform-installed
-terraform-installed: ## (internal) fail with one line when terraform is not on PATH
-	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
+.PHONY: docs
+docs: $(VENV_STAMP) ## Regenerate the inputs/outputs tables of the root module and modules/* from their .tf files
+	$(VENV_PY) -m tools.terraform_docs
 
-.PHONY: static-init
-static-init: terraform-installed ## (internal) terraform init for the static checks, in their own data dir
-	@$(TFS) init -backend=false -input=false -test-directory=tests/terraform >/dev/null
+.PHONY: docs-check
+docs-check: $(VENV_STAMP) ## Fail when a generated inputs/outputs table is stale (make lint runs it)
+	$(VENV_PY) -m tools.terraform_docs --check
 
-.PHONY: validate
-validate: static-init ## terraform validate
-	$(TFS) validate
+##@ Testing
 
 .PHONY: test-unit
 # terraform test runs beside the moto suite (its log is shown when it fails); either failing fails the target.
@@ -168,6 +269,14 @@ test-integration: cloud-reachable ## Integration suite against the deployed stac
 test-integration-quick: ## The integration checks that need no redrive window: seconds, for the everyday loop
 	$(MAKE) test-integration QUICK=1
 
+.PHONY: test-contract
+test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipeline relies on, against the deployed stack (TARGET=local|aws)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/contract -m contract -n 4 $(PYTEST_ARGS)
+
+.PHONY: test-devloop
+test-devloop: cloud-reachable ## make watch and make debug against the deployed local stack, serially (edits a copy of functions/)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/devloop -m devloop $(PYTEST_ARGS)
+
 # make test-faults runs these (files or test ids); make test splits them over stacks of their own.
 FAULTS ?= tests/faults
 
@@ -175,53 +284,10 @@ FAULTS ?= tests/faults
 test-faults: cloud-reachable ## Fault suite against the deployed stack, serially: kills, timeouts, IAM denial, restart, redrive, a 5,000 burst
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest $(FAULTS) -m faults $(PYTEST_ARGS)
 
-.PHONY: test-contract
-test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipeline relies on, against the deployed stack (TARGET=local|aws)
-	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/contract -m contract -n 4 $(PYTEST_ARGS)
-
-# The probe stack the contract suite needs beside the pipeline; applying an
-# unchanged one is a no-op.
-.PHONY: contract-deploy
-contract-deploy: cloud-reachable contract-build ## (internal) apply the contract suite's probe stack (a no-op when unchanged)
-ifeq ($(TARGET),local)
-	@$(LC) forget-stale-state --state-file $(CONTRACT_STATE_FILE)
-endif
-	@$(TFC) init -input=false >/dev/null
-	@$(TFC) apply -auto-approve -input=false -no-color $(CONTRACT_TF_VARS) > build/logs/contract-deploy-$(WORKSPACE).log 2>&1 \
-		|| { grep -E '^(Error|│)' build/logs/contract-deploy-$(WORKSPACE).log; \
-		     echo "error: deploying the contract probe failed; full log: build/logs/contract-deploy-$(WORKSPACE).log"; exit 1; }
-
-# The probe's zip (tests/contract/functions), built like the pipeline's.
-.PHONY: contract-build
-contract-build: $(VENV_STAMP) ## (internal) zip the contract probe's functions
-	@mkdir -p build/logs
-	@$(VENV_PY) -m tools.build_functions --functions tests/contract/functions --build $(dir $(CONTRACT_ZIP)) >/dev/null
-
 .PHONY: fidelity
 fidelity: ## Run the contract suite on the local cloud's deployed stack and regenerate docs/fidelity.md
 	$(MAKE) test-contract TARGET=local PYTEST_ARGS="--fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)"
 	$(VENV_PY) -m tools.fidelity_table $(FIDELITY_REPORT) docs/fidelity.md
-
-# make test's orchestration (phases, the teardown however the run ends) lives
-# in tools/test_run.py; its live half runs on a local cloud of its own
-# (TEST_PORT), so it never touches a developer's stack.
-TEST_RUN := $(VENV_PY) -m tools.test_run --port $(TEST_PORT) --stack-vars="$(TEST_STACK_VARS)" --pytest-args="$(PYTEST_ARGS)"
-
-.PHONY: test
-test: $(VENV_STAMP) terraform-installed ## All of it, as CI runs it: static checks while a fresh local cloud deploys, the live suites, faults, teardown
-	$(TEST_RUN)
-
-.PHONY: test-live
-test-live: $(VENV_STAMP) terraform-installed ## The live half of make test alone: fresh local cloud on TEST_PORT, deploy, live suites, faults, teardown
-	$(TEST_RUN) --live-only
-
-# The integration and contract suites in one parallel pytest run, as make test
-# runs them, then the check that docs/fidelity.md matches what they found.
-.PHONY: live-suites
-live-suites: cloud-reachable ## (internal) make test's integration and contract suites on the deployed stack
-	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration tests/contract -m "integration or contract" \
-		-n 4 --fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)
-	$(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
 
 # A deployed stack must leave nothing for the next plan to do.
 .PHONY: clean-plan
@@ -230,6 +296,28 @@ clean-plan: ## Fail unless a plan of the deployed stack shows no changes
 		|| { grep -E '^  [#~+-]|Plan:|Error' build/logs/plan-$(WORKSPACE).log; \
 		     echo "error: the plan is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
 	@echo "plan: no changes"
+
+.PHONY: test-live
+test-live: $(VENV_STAMP) terraform-installed ## The live half of make test alone: fresh local cloud on TEST_PORT, deploy, live suites, faults, teardown
+	$(TEST_RUN) --live-only
+
+# The integration and contract suites in one parallel pytest run, as make test
+# runs them, then the check that docs/fidelity.md matches what they found.
+.PHONY: live-suites
+live-suites: cloud-reachable
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration tests/contract -m "integration or contract" \
+		-n 4 --fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)
+	$(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
+
+$(VENV)/.bench-installed: $(VENV_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads, make test (~30 min); writes bench/results.{json,png}
+	$(VENV_PY) -m bench $(BENCH_ARGS)
+
+##@ Local cloud
 
 .PHONY: up
 up: $(VENV_STAMP) ## Start the local cloud in the background (LOCALCLOUD_AUTH=false: no IAM enforcement)
@@ -243,48 +331,12 @@ down: $(VENV_STAMP) ## Stop the local cloud and every process it started
 status: $(VENV_STAMP) ## Is the local cloud running and answering?
 	$(LC) status
 
-.PHONY: logs
-logs: cloud-reachable ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
-	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(PIPELINE_FUNCTIONS))
+.PHONY: clean
+clean: ## Remove build output and the local cloud's files (stops it first)
+	-$(LC) down
+	rm -rf build .localcloud
 
-.PHONY: deploy
-deploy: $(VENV_STAMP) terraform-installed ## Build and apply the stack (local: starts the local cloud first), print curl commands
-ifeq ($(TARGET),local)
-	$(LC) up
-	$(LC) forget-stale-state --state-file $(STATE_FILE)
-endif
-	$(MAKE) build init
-ifeq ($(SELECT_WORKSPACE),yes)
-	@$(TF) workspace select -or-create $(WORKSPACE) >/dev/null
-endif
-	@mkdir -p $(dir $(DEPLOY_LOG))
-	@echo "terraform apply ($(TARGET), workspace $(WORKSPACE)); full log: $(DEPLOY_LOG)"
-	@$(TFW) apply -auto-approve -input=false -no-color $(TF_VARS) 2>&1 | tee $(DEPLOY_LOG) \
-		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
-		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
-	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
-		echo; echo "api_url: $$api"; echo "Try it:"; \
-		echo "  curl -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
-		echo "  curl \"$$api/outbox?id=1\""
-
-.PHONY: plan
-plan: cloud-reachable build init ## Show what a deploy would change (exit 2 when something would)
-	$(TFW) plan -input=false -detailed-exitcode $(TF_VARS)
-
-.PHONY: destroy
-destroy: cloud-reachable build init contract-build ## Delete the deployed stack (and the contract probe, when deployed)
-	@if [ -s $(CONTRACT_STATE_FILE) ]; then \
-		$(TFC) init -input=false >/dev/null && \
-		$(TFC) destroy -auto-approve -input=false $(CONTRACT_TF_VARS) > build/logs/contract-destroy-$(WORKSPACE).log 2>&1 \
-		|| { echo "error: destroying the contract probe failed; full log: build/logs/contract-destroy-$(WORKSPACE).log"; exit 1; }; fi
-	$(TFW) destroy -auto-approve -input=false $(TF_VARS)
-
-# On the local target, fail with one line instead of Terraform's connection errors.
-.PHONY: cloud-reachable
-cloud-reachable: $(VENV_STAMP) ## (internal) on the local target, fail with one line when the local cloud is down
-ifeq ($(TARGET),local)
-	@$(LC) status >/dev/null || { echo "error: the local cloud on port $(LOCALCLOUD_PORT) is not running: make up (or make deploy)"; exit 1; }
-endif
+##@ Operations
 
 .PHONY: redrive
 redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once their cause is fixed (DLQ=input|output; DRY_RUN=1 only counts)
@@ -292,15 +344,42 @@ redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once th
 		|| { echo "error: workspace $(WORKSPACE) has no deployed $(DLQ) DLQ (DLQ is input or output; make deploy first)"; exit 1; }; \
 		$(VENV_PY) -m tools.redrive --from "$$from" --to "$$to" $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
 
-$(VENV)/.bench-installed: $(VENV_STAMP)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
-	@touch $@
+# Steps the targets above are made of (no `## text`, so make help leaves them out).
 
-.PHONY: bench
-bench: $(VENV)/.bench-installed ## Benchmark deploy, latency, throughput, Lambda and SQS overheads, make test (~30 min); writes bench/results.{json,png}
-	$(VENV_PY) -m bench $(BENCH_ARGS)
+# Fail with one line when terraform is not on PATH.
+.PHONY: terraform-installed
+terraform-installed:
+	@command -v $(TF) >/dev/null || { echo "error: terraform is not installed (https://developer.hashicorp.com/terraform/install)"; exit 1; }
 
-.PHONY: clean
-clean: ## Remove build output and the local cloud's files (stops it first)
-	-$(LC) down
-	rm -rf build .localcloud
+# Terraform init for the static checks, in their own data dir.
+.PHONY: static-init
+static-init: terraform-installed
+	@$(TFS) init -backend=false -input=false -test-directory=tests/terraform >/dev/null
+
+# On the local target, fail with one line instead of Terraform's connection errors.
+# On the local target, fail with one line when the local cloud is down.
+.PHONY: cloud-reachable
+cloud-reachable: $(VENV_STAMP)
+ifeq ($(TARGET),local)
+	@$(LC) status >/dev/null || { echo "error: the local cloud on port $(LOCALCLOUD_PORT) is not running: make up (or make deploy)"; exit 1; }
+endif
+
+# The probe's zip (tests/contract/functions), built like the pipeline's.
+# Zip the contract probe's functions.
+.PHONY: contract-build
+contract-build: $(VENV_STAMP)
+	@mkdir -p build/logs
+	@$(VENV_PY) -m tools.build_functions --functions tests/contract/functions --build $(dir $(CONTRACT_ZIP)) >/dev/null
+
+# The probe stack the contract suite needs beside the pipeline; applying an
+# unchanged one is a no-op.
+# Apply the contract suite's probe stack (a no-op when unchanged).
+.PHONY: contract-deploy
+contract-deploy: cloud-reachable contract-build
+ifeq ($(TARGET),local)
+	@$(LC) forget-stale-state --state-file $(CONTRACT_STATE_FILE)
+endif
+	@$(TFC) init -input=false >/dev/null
+	@$(TFC) apply -auto-approve -input=false -no-color $(CONTRACT_TF_VARS) > build/logs/contract-deploy-$(WORKSPACE).log 2>&1 \
+		|| { grep -E '^(Error|│)' build/logs/contract-deploy-$(WORKSPACE).log; \
+		     echo "error: deploying the contract probe failed; full log: build/logs/contract-deploy-$(WORKSPACE).log"; exit 1; }

@@ -16,7 +16,7 @@ variable "name_prefix" {
 }
 
 variable "local_endpoint" {
-  description = "Base URL of the local cloud (e.g. http://localhost:4566) when deploying there; null on AWS. It only decides the form of api_url."
+  description = "Base URL of the local cloud (e.g. http://localhost:4566) when deploying there; null on AWS. It decides the form of api_url and which target the guard (guard.tf) expects; targets/local.tfvars sets it."
   type        = string
   default     = null
 }
@@ -63,9 +63,9 @@ variable "output_visibility_timeout_seconds" {
 }
 
 variable "max_receive_count" {
-  description = "Receives after which an input message that keeps failing moves to the input DLQ (1-1000)."
+  description = "Receives after which an input message that keeps failing moves to the input DLQ (1-1000). AWS advises at least 5 for a queue that feeds a Lambda event source mapping: records returned unprocessed while the function is throttled count as receives too, and must not reach the DLQ early."
   type        = number
-  default     = 3
+  default     = 5
 }
 
 variable "output_max_receive_count" {

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.6"
+  # 1.7: the tests in tests/terraform use mock_provider with a shared mocks/ folder and override_resource.
+  required_version = ">= 1.7"
 
   required_providers {
     aws = {

@@ -1,14 +1,14 @@
-"""python -m bench: measure the local loop and write bench/results.json and bench/results.png."""
+"""python -m bench: measure the local loop; write bench/results.json (summary), raw samples, bench/results.png."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench import deploy, lambda_overhead, load, machine, plot, sqs_layer, test_times
+from bench import deploy, hot_reload, lambda_overhead, load, machine, plot, sqs_layer, test_times
+from bench.results import Results, samples_path
 from bench.stack import BenchCloud
 
 HERE = Path(__file__).resolve().parent
@@ -28,19 +28,8 @@ TARGETS = {
     "make test-integration <= redrive window + 30 s (default stack)": lambda r: (
         r["tests"]["test_integration"]["whole_s"] <= r["tests"]["test_integration"]["redrive_window_s"] + 30
     ),
+    "hot reload (save -> new code) <= 300 ms median": lambda r: r["hot_reload"]["save_to_new_code_ms"]["p50"] <= 300,
 }
-
-
-class Results(dict):
-    """The results so far, saved after every section so an interrupted run keeps what it measured."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def record(self, key: str, value: Any) -> None:
-        self[key] = value
-        self.path.write_text(json.dumps(self, indent=1) + "\n")
 
 
 def run_all(args: argparse.Namespace, results: Results) -> None:
@@ -59,6 +48,7 @@ def run_all(args: argparse.Namespace, results: Results) -> None:
             results.record("latency_client_view", load.client_view_latency(stack, args.client_view_messages))
         results.record("throughput", load.throughput(stack, args.throughput_messages))
         results.record("lambda_invoke", {"runner": lambda_overhead.measure(NAME_PREFIX, "runner")})
+        results.record("hot_reload", hot_reload.measure(cloud, NAME_PREFIX))
         endpoint = cloud.aws_env["AWS_ENDPOINT_URL"]
         results.record("sqs_layer", {"local cloud": sqs_layer.measure_endpoint(endpoint, "local")})
         if not args.skip_make_test:
@@ -125,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     results.record("targets", report(results))
     plot.draw(results, args.output.with_suffix(".png"))
     print("\n".join(results["targets"]))
-    print(f"wrote {args.output} and {args.output.with_suffix('.png')}")
+    picture = args.output.with_suffix(".png")
+    print(f"wrote {args.output} (summary), {samples_path(args.output)} (raw samples) and {picture}")
     return 0
 
 

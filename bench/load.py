@@ -303,6 +303,7 @@ def throughput(stack: Stack, messages: int, processes: int = 4, threads: int = 8
         "msg_s_per_1000": per_thousand,
         "collected_by_one_consumer_msg_s": round(messages / collected, 1),
         "throttled_429": sum(t for _, _, _, t in accepted),
+        "backlog_max": max((d for _, d in depth), default=0),
         "arrivals_s": [round(a, 3) for a in results],
         "backlog": [(round(t, 2), d) for t, d in depth],
     }

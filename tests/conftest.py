@@ -21,7 +21,7 @@ def load_event(name: str) -> dict:
 
 
 # Suites whose every test needs a deployed stack, like the integration suite.
-LIVE_MARKERS = ("contract", "faults")
+LIVE_MARKERS = ("contract", "faults", "devloop")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

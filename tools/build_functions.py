@@ -38,6 +38,11 @@ def package_files(root: Path) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
+def function_folders(root: Path) -> list[Path]:
+    """The folders that each become a function's zip (make watch serves the same ones)."""
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
 def vendored_dependencies(function_dir: Path, cache_dir: Path, python_version: str) -> Path | None:
     """Install requirements.txt for the Lambda platform once per content hash."""
     requirements = function_dir / "requirements.txt"
@@ -104,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=Path, default=Path("build"), help="folder the zips go to")
     parser.add_argument("--python-version", default="3.12", help="Python version of the Lambda runtime")
     args = parser.parse_args(argv)
-    function_dirs = sorted(p for p in args.functions.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    function_dirs = function_folders(args.functions)
     if not function_dirs:
         print(f"error: no function folders in {args.functions}", file=sys.stderr)
         return 1

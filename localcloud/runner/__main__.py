@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 
 from localcloud.runner.catalog import Catalog
+from localcloud.runner.devloop import FILE_NAME as DEVLOOP_FILE_NAME
+from localcloud.runner.devloop import DevLoop
 from localcloud.runner.logship import LogShipper
 from localcloud.runner.server import Invoker, serve
 from localcloud.runner.workers import Pool
@@ -35,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     args.code_root.mkdir(parents=True, exist_ok=True)
     shipper = LogShipper(args.endpoint, args.region)
     pool = Pool(args.python, args.runtime, args.runtime_sdk, args.region, args.endpoint, shipper, args.max_workers)
-    server = serve(args.port, Invoker(Catalog(args.endpoint, args.region, args.code_root), pool, shipper))
+    # make watch / make debug leave their state beside the code folder, in the instance's folder.
+    devloop = DevLoop(args.code_root.parent / DEVLOOP_FILE_NAME)
+    catalog = Catalog(args.endpoint, args.region, args.code_root, overlay=devloop.apply)
+    server = serve(args.port, Invoker(catalog, pool, shipper))
 
     def stop(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -14,12 +14,15 @@ import threading
 import time
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+
+from localcloud.runner.debugger import Debugger
 
 CONFIG_TTL_SECONDS = 1.0
 CREDENTIAL_MARGIN = timedelta(minutes=5)
@@ -39,6 +42,8 @@ class FunctionVersion:
     code_dir: Path
     environment: dict[str, str] = field(default_factory=dict)
     reserved_concurrency: int | None = None
+    # Set while `make debug` runs this function under debugpy (localcloud/runner/devloop.py).
+    debugger: Debugger | None = None
 
 
 class KeyedLocks:
@@ -54,7 +59,13 @@ class KeyedLocks:
 
 
 class Catalog:
-    def __init__(self, endpoint: str, region: str, code_root: Path) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        region: str,
+        code_root: Path,
+        overlay: Callable[[FunctionVersion], FunctionVersion] = lambda version: version,
+    ) -> None:
         session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=region)
         self.endpoint = endpoint
         self.region = region
@@ -65,8 +76,13 @@ class Catalog:
         self.role_locks = KeyedLocks()
         self.versions: dict[str, tuple[float, FunctionVersion]] = {}
         self.credentials: dict[str, dict[str, Any]] = {}
+        self.overlay = overlay
 
     def function(self, name: str) -> FunctionVersion:
+        """The version to run: the deployed one, or what `make watch`/`make debug` serve instead (the overlay)."""
+        return self.overlay(self.deployed(name))
+
+    def deployed(self, name: str) -> FunctionVersion:
         """The function's current revision, re-read at most once a second (one reader at a time per function)."""
         with self.function_locks.of(name):
             cached = self.versions.get(name)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.runner.catalog import FunctionVersion
+from localcloud.runner.debugger import debug_command
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 300
@@ -101,8 +102,12 @@ class Worker:
         self.sink = sink
         self.frames: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.last_used = time.monotonic()
+        command = [python, "-I", "-S", "-B", str(BOOTSTRAP)]
+        if version.debugger is not None:
+            # Init waits for the IDE to attach, as long as the (lifted) timeout allows.
+            command, init_timeout = debug_command(command, version.debugger), version.timeout_seconds
         self.process = subprocess.Popen(
-            [python, "-I", "-S", "-B", str(BOOTSTRAP)],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

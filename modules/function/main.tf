@@ -40,14 +40,8 @@ resource "aws_iam_role" "this" {
   description = "Execution role of the ${var.name} Lambda function."
   tags        = var.tags
 
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "lambda.amazonaws.com" }
-    }]
-  })
+  # One file, also read by the benchmark's probe functions (bench/lambda_overhead.py).
+  assume_role_policy = file("${path.module}/lambda_trust_policy.json")
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -53,9 +53,9 @@ variable "receive_wait_time_seconds" {
 }
 
 variable "max_receive_count" {
-  description = "Receives after which a message moves to the dead-letter queue (1-1000)."
+  description = "Receives after which a message moves to the dead-letter queue (1-1000). For a queue feeding a Lambda event source mapping AWS advises at least 5, since batches returned unprocessed while the function is throttled count as receives too."
   type        = number
-  default     = 3
+  default     = 5
 
   validation {
     condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count

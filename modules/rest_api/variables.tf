@@ -64,14 +64,9 @@ variable "xray_tracing_enabled" {
 }
 
 variable "log_retention_days" {
-  description = "Days CloudWatch Logs keeps the access logs: one of the periods it accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  description = "Days CloudWatch Logs keeps the access logs: one of the periods it accepts (the root module validates its log_retention_days; the AWS provider checks this one at plan)."
   type        = number
   default     = 14
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of the retention periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
-  }
 }
 
 variable "tags" {

@@ -1,17 +1,12 @@
 # modules/function with a mocked provider: least privilege and logging.
 
 mock_provider "aws" {
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/worker-exec"
-    }
-  }
+  source = "./tests/terraform/mocks"
+}
 
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker"
-    }
-  }
+override_resource {
+  target = aws_cloudwatch_log_group.this
+  values = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker" }
 }
 
 variables {
@@ -154,18 +149,4 @@ run "no_batch_aliases_by_default" {
     condition     = jsondecode(aws_iam_role_policy.this.policy).Statement[2].Action == ["sqs:SendMessage"]
     error_message = "AWS needs no Batch action names."
   }
-}
-
-run "a_retention_cloudwatch_logs_refuses_is_rejected" {
-  command = plan
-
-  module {
-    source = "./modules/function"
-  }
-
-  variables {
-    log_retention_days = 10
-  }
-
-  expect_failures = [var.log_retention_days]
 }

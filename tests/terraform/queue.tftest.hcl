@@ -1,23 +1,7 @@
 # modules/queue with a mocked provider: wiring and limits, no AWS calls.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-
-  mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
-  }
-
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:us-east-1:123456789012:orders-dlq"
-    }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 override_resource {
@@ -47,8 +31,8 @@ run "dlq_is_wired_with_redrive_and_allow_policies" {
   }
 
   assert {
-    condition     = jsondecode(aws_sqs_queue.this.redrive_policy).maxReceiveCount == 3
-    error_message = "maxReceiveCount must default to 3."
+    condition     = jsondecode(aws_sqs_queue.this.redrive_policy).maxReceiveCount == 5
+    error_message = "maxReceiveCount must default to 5, AWS's floor for a queue feeding a Lambda event source mapping."
   }
 
   assert {

@@ -2,24 +2,7 @@
 # SQS integration's credentials role, so this is where that role is guarded.
 
 mock_provider "aws" {
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/pipeline/access"
-    }
-  }
-
-  mock_resource "aws_api_gateway_rest_api" {
-    defaults = {
-      id            = "abc123"
-      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123"
-    }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/pipeline-sqs-send"
-    }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 variables {

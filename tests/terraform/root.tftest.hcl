@@ -1,49 +1,7 @@
 # The root module with a mocked provider: how the modules are wired.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-
-  mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
-  }
-
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/mocked"
-    }
-  }
-
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:us-east-1:123456789012:mocked"
-      url = "https://sqs.us-east-1.amazonaws.com/123456789012/mocked"
-    }
-  }
-
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked"
-    }
-  }
-
-  mock_resource "aws_api_gateway_rest_api" {
-    defaults = {
-      id            = "abc123"
-      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:abc123"
-    }
-  }
-
-  mock_resource "aws_api_gateway_stage" {
-    defaults = {
-      invoke_url = "https://abc123.execute-api.us-east-1.amazonaws.com/api"
-    }
-  }
+  source = "./tests/terraform/mocks"
 }
 
 override_resource {
@@ -154,6 +112,11 @@ run "api_url_is_the_execute_api_path_on_the_local_cloud" {
     local_endpoint = "http://localhost:4566/"
   }
 
+  override_data {
+    target = data.aws_caller_identity.target
+    values = { account_id = "000000000000" }
+  }
+
   assert {
     condition     = output.api_url == "http://localhost:4566/_aws/execute-api/abc123/api"
     error_message = "On the local cloud api_url must be its execute-api URL."
@@ -200,8 +163,8 @@ run "output_queue_tolerates_being_scanned" {
   }
 
   assert {
-    condition     = jsondecode(module.input_queue.redrive_policy).maxReceiveCount == 3
-    error_message = "Input messages that keep failing must reach the DLQ after 3 receives."
+    condition     = jsondecode(module.input_queue.redrive_policy).maxReceiveCount == 5
+    error_message = "Input messages must reach the DLQ only after 5 receives: AWS's floor for a queue feeding a Lambda event source mapping, so batches returned while the function is throttled are not dead-lettered early."
   }
 }
 
@@ -287,4 +250,28 @@ run "the_managed_api_gateway_account_is_reset_on_destroy" {
     condition     = aws_api_gateway_account.this[0].reset_on_delete
     error_message = "Destroying the stack must clear the account's CloudWatch role setting, or it names a deleted role."
   }
+}
+
+# The guard against the wrong target (guard.tf). The workspace half runs in
+# tests/integration/test_plain_shell.py: terraform test always plans in the
+# default workspace.
+run "local_endpoint_with_the_provider_on_real_aws_is_refused" {
+  command = plan
+
+  variables {
+    local_endpoint = "http://localhost:4566"
+  }
+
+  expect_failures = [data.aws_caller_identity.target]
+}
+
+run "the_provider_on_a_local_cloud_without_local_endpoint_is_refused" {
+  command = plan
+
+  override_data {
+    target = data.aws_caller_identity.target
+    values = { account_id = "000000000000" }
+  }
+
+  expect_failures = [data.aws_caller_identity.target]
 }

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.7"
 
   required_providers {
     aws = { source = "hashicorp/aws", version = ">= 5.0, < 6.0" }
