@@ -147,10 +147,14 @@ endif
 		echo "  curl$$auth -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
 		echo "  curl$$auth \"$$api/outbox?id=1\""
 
+# make test's orchestration (phases, the teardown however the run ends) is
+# tools/test_run.py (docs/testing.md); its live half runs on a local cloud of
+# its own (TEST_PORT), so it never touches a developer's stack.
+TEST_RUN = $(VENV_PY) -m tools.test_run --port $(TEST_PORT) --stack-vars="$(TEST_STACK_VARS)" --pytest-args="$(PYTEST_ARGS)"
+
 .PHONY: test
-test: ## All of it, as CI runs it: static checks while a fresh local cloud deploys, then the live suites, destroy, stop
-	$(TEARDOWN_TRAP); \
-		$(MAKE) -j2 --output-sync=line static-checks live-deploy && $(MAKE) live-suites $(LIVE_VARS)
+test: $(VENV_STAMP) terraform-installed ## All of it, as CI runs it: static checks while a fresh local cloud deploys, the live suites, faults, teardown
+	$(TEST_RUN)
 
 .PHONY: plan
 plan: cloud-reachable build init ## Show what a deploy would change (exit 2 when something would)
@@ -284,14 +288,25 @@ docs-check: $(VENV_STAMP) ## Fail when a generated inputs/outputs table is stale
 ##@ Testing
 
 .PHONY: test-unit
+# terraform test runs beside the moto suite (its log is shown when it fails); either failing fails the target.
 test-unit: build static-init ## Unit tests (handlers on moto, our tools), terraform test, the zip import check
-	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
-	$(TFS) test -test-directory=tests/terraform
-	$(LC) package-check $(ZIPS)
+	@mkdir -p build/logs
+	@$(TFS) test -test-directory=tests/terraform > build/logs/terraform-test.log 2>&1 & tf=$$!; rc=0; \
+		$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS) || rc=1; \
+		if wait $$tf; then echo "terraform test: $$(tail -1 build/logs/terraform-test.log)"; \
+		else cat build/logs/terraform-test.log; echo "error: terraform test failed"; rc=1; fi; \
+		$(LC) package-check $(ZIPS) || rc=1; exit $$rc
+
+# QUICK=1 leaves out the checks marked slow (those that wait out the redrive window).
+QUICK ?=
 
 .PHONY: test-integration
-test-integration: cloud-reachable ## Integration suite against the deployed stack (TARGET=local|aws)
-	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration -m integration -n 4 $(PYTEST_ARGS)
+test-integration: cloud-reachable ## Integration suite against the deployed stack (TARGET=local|aws; QUICK=1 skips the slow checks)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration -m "integration$(if $(QUICK), and not slow)" -n 4 $(PYTEST_ARGS)
+
+.PHONY: test-integration-quick
+test-integration-quick: ## The integration checks that need no redrive window: seconds, for the everyday loop
+	$(MAKE) test-integration QUICK=1
 
 .PHONY: test-contract
 test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipeline relies on, against the deployed stack (TARGET=local|aws)
@@ -301,9 +316,12 @@ test-contract: contract-deploy ## Contract suite: the AWS behaviours the pipelin
 test-devloop: cloud-reachable ## make watch and make debug against the deployed local stack, serially (edits a copy of functions/)
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/devloop -m devloop $(PYTEST_ARGS)
 
+# make test-faults runs these (files or test ids); make test splits them over stacks of their own.
+FAULTS ?= tests/faults
+
 .PHONY: test-faults
 test-faults: cloud-reachable ## Fault suite against the deployed stack, serially: kills, timeouts, IAM denial, restart, redrive, a 5,000 burst
-	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/faults -m faults $(PYTEST_ARGS)
+	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest $(FAULTS) -m faults $(PYTEST_ARGS)
 
 .PHONY: fidelity
 fidelity: ## Run the contract suite on the local cloud's deployed stack and regenerate docs/fidelity.md
@@ -318,67 +336,17 @@ clean-plan: ## Fail unless a plan of the deployed stack shows no changes
 		     echo "error: the plan is not clean (build/logs/plan-$(WORKSPACE).log)"; exit 1; }
 	@echo "plan: no changes"
 
-# make test's live half runs on a local cloud of its own, so it never touches a
-# developer's stack: its own port, workspace and fast-failing settings. It
-# persists its state so the fault suite can restart it with a backlog waiting,
-# and starts from no saved state (down --forget-state).
-LIVE_VARS = TARGET=local LOCALCLOUD_PORT=$(TEST_PORT) WORKSPACE=test SELECT_WORKSPACE=no EXTRA_TF_VARS="$(TEST_STACK_VARS)" \
-	LOCALCLOUD_PERSIST=true
-
-# The teardown runs however the rest ends (Ctrl-C included), and its failure fails the run.
-TEARDOWN_TRAP = trap 'rc=$$?; $(MAKE) live-teardown $(LIVE_VARS) || { [ $$rc -ne 0 ] || rc=1; }; exit $$rc' EXIT
-
-.PHONY: static-checks
-static-checks: ## lint, validate and test-unit, one after the other
-	$(MAKE) lint
-	$(MAKE) validate
-	$(MAKE) test-unit
-
 .PHONY: test-live
-test-live: $(VENV_STAMP) ## The live half of make test alone: fresh local cloud on TEST_PORT, deploy, live suites, destroy, stop
-	$(TEARDOWN_TRAP); \
-		$(MAKE) live-deploy && $(MAKE) live-suites $(LIVE_VARS)
+test-live: $(VENV_STAMP) terraform-installed ## The live half of make test alone: fresh local cloud on TEST_PORT, deploy, live suites, faults, teardown
+	$(TEST_RUN) --live-only
 
-# Deploying is mostly the provider's waits, so it overlaps the CPU-bound static
-# checks; the live suites then run alone, so their timings are not squeezed.
-# Seen once in about ten runs: the contract probe's apply failed with a 409 ConflictException on
-# a CreateResource MiniStack had already carried out (most likely a request the provider sent
-# twice; not reproduced with TF_LOG on). The resource is then in the cloud but not in the state,
-# so only a fresh cloud recovers; the warning keeps the retry visible.
-# Make test's fresh local cloud and stack, on TEST_PORT; a failed bring-up is retried once.
-.PHONY: live-deploy
-live-deploy: $(VENV_STAMP)
-	$(MAKE) live-stack $(LIVE_VARS) || { echo "warning: bringing up make test's stack failed (see above and build/logs); once more on a fresh local cloud"; \
-		$(MAKE) live-stack $(LIVE_VARS); }
-
-# The steps of live-deploy, run with make test's settings.
-.PHONY: live-stack
-live-stack:
-	$(LC) down --forget-state >/dev/null
-	$(LC) up
-	$(MAKE) -j2 deploy contract-deploy
-	$(MAKE) clean-plan
-
-# Destroy make test's stack and stop its local cloud; fails if either fails.
-.PHONY: live-teardown
-live-teardown:
-	@mkdir -p build/logs
-	@rc=0; $(MAKE) destroy > build/logs/destroy-$(WORKSPACE).log 2>&1 \
-		|| { rc=1; tail -20 build/logs/destroy-$(WORKSPACE).log; echo "error: destroy failed; full log: build/logs/destroy-$(WORKSPACE).log"; }; \
-		$(LC) down || rc=1; exit $$rc
-
-# The integration and contract suites in one parallel pytest run on the
-# deployed stack. The fault suite runs after them, alone: it changes the stack
-# (IAM, function settings) and restarts the cloud, and restores all of it,
-# which the second clean plan proves.
-# Make test's live suites on the deployed stack.
+# The integration and contract suites in one parallel pytest run, as make test
+# runs them, then the check that docs/fidelity.md matches what they found.
 .PHONY: live-suites
 live-suites: cloud-reachable
 	TF_WORKSPACE=$(WORKSPACE) $(VENV)/bin/pytest tests/integration tests/contract -m "integration or contract" \
 		-n 4 --fidelity-report=$(FIDELITY_REPORT) $(PYTEST_ARGS)
 	$(VENV_PY) -m tools.fidelity_table --check $(FIDELITY_REPORT) docs/fidelity.md
-	$(MAKE) test-faults
-	$(MAKE) clean-plan
 
 $(VENV)/.bench-installed: $(VENV_STAMP)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,bench]'

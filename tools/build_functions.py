@@ -79,8 +79,9 @@ def vendored_dependencies(function_dir: Path, cache_dir: Path, python_version: s
 
 
 def write_zip(destination: Path, sources: list[tuple[str, Path]]) -> None:
-    """Write the zip atomically, so a failed build never leaves half a package."""
-    partial = destination.with_suffix(".zip.partial")
+    """Write the zip atomically, so a failed build never leaves half a package; each build writes its own partial
+    file, so builds running at once (make test deploys and destroys its stacks side by side) never collide."""
+    partial = destination.with_suffix(f".zip.{os.getpid()}.partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, path in sources:
             info = zipfile.ZipInfo(name, date_time=FIXED_TIMESTAMP)

@@ -325,7 +325,8 @@ def test_refused_requests_enqueue_nothing(
     # AND once the permitted message is in the queue, it is the only one of the ledger there
     sightings = []
     poll(
-        lambda: sightings.extend(sweep_queue(sqs, ledger, INBOX_PLACE, api.inbox_queue_url)) or sightings, QUEUE_SECONDS
+        lambda: sightings.extend(sweep_queue(sqs, (ledger,), INBOX_PLACE, api.inbox_queue_url)) or sightings,
+        QUEUE_SECONDS,
     )
-    sightings.extend(sweep_queue(sqs, ledger, INBOX_PLACE, api.inbox_queue_url))
+    sightings.extend(sweep_queue(sqs, (ledger,), INBOX_PLACE, api.inbox_queue_url))
     reconcile(ledger, sightings, f"refused {mode} requests").assert_kept()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.live.accounting import RESULT, Accountant, Ledger, Report, message, post_all
+from tests.live.accounting import DEAD_LETTER, RESULT, Accountant, Ledger, Report, Sighting, message, post_all
 from tests.live.fixtures import TrackingPipeline
-from tests.live.pipeline import body_has_id, redrive_seconds, take_from_queue, unique_id
+from tests.live.pipeline import redrive_seconds, unique_id
 from tests.live.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -66,21 +66,26 @@ def test_false_positive_each_result_matches_its_own_request(pipeline: TrackingPi
     )
 
 
+@pytest.mark.slow
 def test_exception_a_poison_message_ends_in_the_dlq_intact(
-    pipeline: TrackingPipeline, stack: Stack, sqs: Any, sla: float
+    pipeline: TrackingPipeline, books: Callable[..., None], stack: Stack, sqs: Any, sla: float
 ) -> None:
     # GIVEN a message carrying the seed's failure marker
-    posted = pipeline.send("please fail: MALFORMED_MASSAGE", extra_field="kept")
-    assert posted.status == 200
-    # WHEN the pipeline has retried it maxReceiveCount times
-    deadline = redrive_seconds(sqs, stack.input_queue_url) + sla
-    dead = take_from_queue(sqs, stack.input_dlq_url, body_has_id(posted.id), deadline)
-    # THEN it waits in the input DLQ with the body exactly as posted, and never reached the outbox
-    assert dead is not None, f"{posted.id} not in the input DLQ within {deadline} s"
-    pipeline.mark_consumed(posted.id)
-    assert dead["Body"] == json.dumps(posted.body, ensure_ascii=False)
-    assert dead["MessageId"] == posted.message_id
-    assert pipeline.take_result(posted.id) is None
+    ledger = Ledger("poison")
+    body = {"id": ledger.new_id(), "message": "please fail: MALFORMED_MASSAGE", "type": "test", "extra_field": "kept"}
+    response = pipeline.post(body)
+    assert response.status_code == 200
+    ledger.record(body["id"], 200, response.json(), DEAD_LETTER)
+    # WHEN the pipeline has retried it maxReceiveCount times (settled with the session's other accounts, at its end)
+    # THEN it waits in the input DLQ with its own message id and the body exactly as posted, and never reached the
+    # outbox (a result beside the dead letter is a breach)
+    as_posted = json.dumps(body, ensure_ascii=False)
+
+    def body_intact(sightings: list[Sighting]) -> list[str]:
+        return [f"{s.id} in the {s.place} with the body {s.body!r}" for s in sightings if s.body != as_posted]
+
+    window = redrive_seconds(sqs, stack.input_queue_url) + sla
+    books(ledger, "poison message", watch_seconds=0, deadline_seconds=window, check=body_intact)
 
 
 def schema_break(tracked_id: str, name: str) -> dict[str, Any]:
@@ -151,11 +156,11 @@ def test_validation_an_oversize_message_is_a_clear_400(pipeline: TrackingPipelin
     assert (response.status_code, response.json()) == (400, OVERSIZE_ANSWER)
 
 
+@pytest.mark.slow
 def test_validation_rejected_requests_enqueue_nothing(
     pipeline: TrackingPipeline,
     stack: Stack,
-    accountant: Accountant,
-    keep_books: Callable[[Report], None],
+    books: Callable[..., None],
     sqs: Any,
     sla: float,
     max_message_bytes: int,
@@ -177,9 +182,10 @@ def test_validation_rejected_requests_enqueue_nothing(
     # THEN each was refused
     assert len(ledger.rejected) == len(refused)
     assert not ledger.accepted
-    # AND, watched long enough for an enqueued one to end as a result or a dead letter, none appeared anywhere
+    # AND, watched long enough for an enqueued one to end as a result or a dead letter (settled with the session's
+    # other accounts, at its end), none appeared anywhere
     window = redrive_seconds(sqs, stack.input_queue_url) + sla
-    keep_books(accountant.settle(ledger, 2 * window, "rejected requests", watch_until=time.monotonic() + window))
+    books(ledger, "rejected requests", watch_seconds=window, deadline_seconds=2 * window)
 
 
 @pytest.mark.parametrize(

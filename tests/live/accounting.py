@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,15 +175,15 @@ class Accountant:
         self.stack = stack
         self.places = {OUTBOX: stack.output_queue_url, INPUT_DLQ: stack.input_dlq_url, OUTPUT_DLQ: stack.output_dlq_url}
 
-    def sweep(self, ledger: Ledger) -> list[Sighting]:
-        """One pass over every terminal queue: take the ledger's messages, release the rest at once."""
+    def sweep(self, *ledgers: Ledger) -> list[Sighting]:
+        """One pass over every terminal queue: take the ledgers' messages, release the rest at once."""
         return [
-            sighting for place, url in self.places.items() for sighting in sweep_queue(self.sqs, ledger, place, url)
+            sighting for place, url in self.places.items() for sighting in sweep_queue(self.sqs, ledgers, place, url)
         ]
 
     def peek(self, ledger: Ledger, place: str) -> list[Sighting]:
         """The ledger's messages in one terminal queue, left where they are."""
-        return sweep_queue(self.sqs, ledger, place, self.places[place], take=False)
+        return sweep_queue(self.sqs, (ledger,), place, self.places[place], take=False)
 
     def input_queue_empty(self) -> bool:
         """Nothing waiting, in flight or delayed: no record can still turn into a result or a dead letter."""
@@ -219,8 +219,8 @@ class Accountant:
         return reconcile(ledger, sightings, run)
 
 
-def sweep_queue(sqs: Any, ledger: Ledger, place: str, url: str, take: bool = True) -> list[Sighting]:
-    """One pass over one queue: the ledger's messages (taken, unless take is False); the rest released at once."""
+def sweep_queue(sqs: Any, ledgers: Sequence[Ledger], place: str, url: str, take: bool = True) -> list[Sighting]:
+    """One pass over one queue: the ledgers' messages (taken, unless take is False); the rest released at once."""
     found: list[Sighting] = []
     held: list[dict[str, Any]] = []
     try:
@@ -229,7 +229,7 @@ def sweep_queue(sqs: Any, ledger: Ledger, place: str, url: str, take: bool = Tru
         ).get("Messages", []):
             mine = []
             for message in messages:
-                tracked_id = ledger.owner(message["Body"])
+                tracked_id = next((i for ledger in ledgers if (i := ledger.owner(message["Body"]))), None)
                 if tracked_id is not None:
                     found.append(sighting_of(tracked_id, place, message))
                 (mine if tracked_id is not None and take else held).append(message)
@@ -241,6 +241,86 @@ def sweep_queue(sqs: Any, ledger: Ledger, place: str, url: str, take: bool = Tru
     finally:
         release(sqs, url, held)
     return found
+
+
+@dataclass
+class Account:
+    """A run whose reconciliation waits for the end of the session, settled with every other in one sweep."""
+
+    ledger: Ledger
+    run: str
+    # Monotonic times: watch the queues until watch_until (the window in which anything a rejected request might
+    # have enqueued would still end somewhere), give up on messages not yet ended at the deadline.
+    watch_until: float
+    deadline: float
+    opened_by: str
+    # Further problems a test finds in its run's sightings (e.g. a dead letter's body changed).
+    check: Callable[[list[Sighting]], list[str]] | None = None
+    sightings: list[Sighting] = field(default_factory=list)
+
+    def waiting(self, now: float) -> bool:
+        """Still to be watched: not past its deadline, and not every accepted message ended or still in its window."""
+        ended = set(self.ledger.accepted) <= {s.id for s in self.sightings}
+        return now < self.deadline and not (ended and now >= self.watch_until)
+
+    def report(self) -> Report:
+        report = reconcile(self.ledger, self.sightings, self.run)
+        if self.check is not None:
+            report.problems.extend(self.check(self.sightings))
+        return report
+
+
+class Books:
+    """Accounts that wait out the redrive window, opened by tests and settled together at the end of the session.
+
+    Proving that a message reached the DLQ, or that a rejected request enqueued
+    nothing, takes a whole redrive window (one visibility timeout per receive).
+    Tests that need it open an account and go on; one sweep at the end settles
+    every account, so the window is paid once per session (once per pytest-xdist
+    worker, the workers waiting at the same time), not once per test.
+    """
+
+    def __init__(self, accountant: Accountant) -> None:
+        self.accountant = accountant
+        self.accounts: list[Account] = []
+
+    def open(
+        self,
+        ledger: Ledger,
+        run: str,
+        opened_by: str,
+        watch_seconds: float,
+        deadline_seconds: float,
+        check: Callable[[list[Sighting]], list[str]] | None = None,
+    ) -> None:
+        now = time.monotonic()
+        self.accounts.append(Account(ledger, run, now + watch_seconds, now + deadline_seconds, opened_by, check))
+
+    def settle(self, say: Callable[[str], None], progress_seconds: float = 10) -> list[tuple[Account, Report]]:
+        """Sweep for every open account until each has ended or reached its deadline, then reconcile each."""
+        said_at = -progress_seconds
+        while waiting := [a for a in self.accounts if a.waiting(time.monotonic())]:
+            self.collect(waiting)
+            now = time.monotonic()
+            if now - said_at >= progress_seconds:
+                left = max(max(a.watch_until, now) for a in waiting) - now
+                unseen = sum(len(set(a.ledger.accepted) - {s.id for s in a.sightings}) for a in waiting)
+                say(
+                    f"waiting up to {left:.0f} s for the redrive window: {len(waiting)} runs, "
+                    f"{unseen} accepted messages still to end"
+                )
+                said_at = now
+            time.sleep(SWEEP_INTERVAL_SECONDS)
+        self.collect(self.accounts)
+        settled = [(account, account.report()) for account in self.accounts]
+        self.accounts = []
+        return settled
+
+    def collect(self, accounts: list[Account]) -> None:
+        """One sweep for all of them, each sighting handed to the account whose ledger made the id."""
+        for sighting in self.accountant.sweep(*(a.ledger for a in accounts)):
+            owner = next(a for a in accounts if a.ledger.owner(sighting.id) == sighting.id)
+            owner.sightings.append(sighting)
 
 
 def sighting_of(tracked_id: str, place: str, message: dict[str, Any]) -> Sighting:

@@ -10,11 +10,14 @@ import boto3
 import pytest
 import requests
 
-from tests.live.accounting import Accountant, Report
+from tests.live.accounting import Accountant, Books, Report
 from tests.live.pipeline import Pipeline, Posted, body_has_id, redrive_seconds, take_from_queue
 from tests.live.stack import Stack, read_stack, sla_seconds
 
 ACCOUNTING = "accounting"
+# Figures of the runs settled at the end of the session; carried by the teardown report of its last test.
+SETTLED_AT_THE_END = "accounting settled at the end"
+BOOKS = pytest.StashKey[Books]()
 T = TypeVar("T")
 
 
@@ -127,14 +130,65 @@ def keep_books(record_property: Callable[[str, object], None]) -> Callable[[Repo
     return keep
 
 
+@pytest.fixture
+def books(request: pytest.FixtureRequest, accountant: Accountant) -> Callable[..., None]:
+    """Open an account settled at the end of the session (Books): the redrive window is paid once, not per test.
+
+    Its verdict comes with the teardown of the session's last test (of each
+    pytest-xdist worker), naming the test that opened it.
+    """
+    shared = request.config.stash.setdefault(BOOKS, Books(accountant))
+
+    def open_account(*args: Any, **kwargs: Any) -> None:
+        shared.open(*args, opened_by=request.node.nodeid, **kwargs)
+
+    return open_account
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the session's last test, before its fixtures go: settle every account the books hold.
+
+    pytest-xdist hands a worker's last test nextitem None too, so each worker
+    settles the accounts its tests opened; their windows overlap.
+    """
+    books = item.config.stash.get(BOOKS, None)
+    breaches: list[str] = []
+    if nextitem is None and books is not None and books.accounts:
+        lines: list[str] = []
+        for account, report in books.settle(say=progress_printer(item.config)):
+            lines += [f"{report.run}: {report.figures()}", *(f"  duplicate {d}" for d in report.duplicates)]
+            try:
+                report.assert_kept()
+            except AssertionError as breach:
+                breaches.append(f"{account.opened_by}: {breach}")
+        item.user_properties.append((SETTLED_AT_THE_END, lines))
+    result = yield
+    assert not breaches, "accounts settled at the end of the session:\n" + "\n".join(breaches)
+    return result
+
+
+def progress_printer(config: pytest.Config) -> Callable[[str], None]:
+    """Print past pytest's capture where there is a terminal (not in a pytest-xdist worker, whose output is dropped)."""
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def say(text: str) -> None:
+        if terminal is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                terminal.write_line(text)
+
+    return say
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The figures of every accounted run: sent, accepted, delivered, DLQ, duplicates (explained), lost."""
     lines = [
         line
-        for status in ("passed", "failed")
-        for report in terminalreporter.stats.get(status, [])
+        for status, reports in terminalreporter.stats.items()
+        for report in reports
         for name, value in getattr(report, "user_properties", [])
-        if name == ACCOUNTING
+        if (name == ACCOUNTING and status in ("passed", "failed")) or name == SETTLED_AT_THE_END
         for line in value
     ]
     if lines:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.live.accounting import (
@@ -11,6 +13,7 @@ from tests.live.accounting import (
     OUTBOX,
     OUTPUT_DLQ,
     RESULT,
+    Books,
     Ledger,
     Sighting,
     reconcile,
@@ -129,3 +132,53 @@ def test_an_input_dead_letter_names_the_id_it_was_posted_with_or_its_original() 
     redriven = {**posted, "MessageId": "mid-2", "MessageAttributes": {"OriginalMessageId": {"StringValue": "mid-1"}}}
     assert sighting_of("x-1", INPUT_DLQ, posted).input_message_id == "mid-1"
     assert sighting_of("x-1", INPUT_DLQ, redriven).input_message_id == "mid-1"
+
+
+class ScriptedAccountant:
+    """Each sweep hands out the next batch of sightings (then nothing), whichever ledgers it is asked about."""
+
+    def __init__(self, *batches: list[Sighting]) -> None:
+        self.batches = list(batches)
+        self.sweeps = 0
+
+    def sweep(self, *ledgers: Ledger) -> list[Sighting]:
+        self.sweeps += 1
+        return self.batches.pop(0) if self.batches else []
+
+
+def test_the_books_settle_every_account_in_one_sweep_each_with_its_own_sightings(ledger: Ledger) -> None:
+    # GIVEN two runs' accounts, one watched for a short window
+    other = Ledger("other")
+    other.record(other.new_id(), 200, {"messageId": "other-mid"}, RESULT)
+    sightings = where_they_belong(ledger)
+    accountant = ScriptedAccountant(sightings[:2], [*sightings[2:], seen(f"{other.tag}-1", OUTBOX, "other-mid")])
+    books = Books(accountant)
+    books.open(ledger, "first", opened_by="t1", watch_seconds=0, deadline_seconds=5)
+    books.open(other, "second", opened_by="t2", watch_seconds=0.3, deadline_seconds=5)
+    said: list[str] = []
+    # WHEN they are settled
+    started = time.monotonic()
+    settled = books.settle(say=said.append)
+    # THEN each run is reconciled with the sightings of its own ids, once its window has passed
+    assert [(account.run, report.figures()) for account, report in settled] == [
+        ("first", "sent 4, accepted 3, delivered 2, DLQ 1, duplicates 0, lost 0"),
+        ("second", "sent 1, accepted 1, delivered 1, DLQ 0, duplicates 0, lost 0"),
+    ]
+    assert time.monotonic() - started >= 0.3
+    assert said[0].startswith("waiting up to ")
+    assert not books.accounts
+
+
+def test_an_account_past_its_deadline_reports_what_never_ended(ledger: Ledger) -> None:
+    books = Books(ScriptedAccountant(where_they_belong(ledger)[:2]))
+    books.open(ledger, "short", opened_by="t", watch_seconds=0, deadline_seconds=0.2)
+    ((_, report),) = books.settle(say=lambda _: None)
+    assert report.lost == [ids(ledger)[2]]
+
+
+def test_an_accounts_own_check_adds_its_problems(ledger: Ledger) -> None:
+    books = Books(ScriptedAccountant(where_they_belong(ledger)))
+    books.open(ledger, "checked", "t", 0, 5, check=lambda sightings: [f"saw {len(sightings)}"])
+    ((_, report),) = books.settle(say=lambda _: None)
+    with pytest.raises(AssertionError, match="saw 3"):
+        report.assert_kept()

@@ -29,7 +29,7 @@ def test_help_lists_every_described_target_under_a_section_and_no_internal_step(
     sections = [line for line in lines if line and not line.startswith(("  ", "Usage:"))]
     assert sections[0] == "Everyday"
     assert {"Everyday", "Testing", "Local cloud"} <= set(sections)
-    assert {"live-stack", "contract-deploy", "cloud-reachable"} <= every - set(listed)
+    assert {"live-suites", "contract-deploy", "cloud-reachable"} <= every - set(listed)
 
 
 def test_make_env_for_aws_undoes_the_local_settings() -> None:
