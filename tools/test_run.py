@@ -271,10 +271,21 @@ def fault_files(run: Run, stack: TestStack, files: Sequence[str]) -> bool:
     )
 
 
+def inner_loop(run: Run, stack: TestStack) -> bool:
+    """make watch and make debug on a fault stack: they change how its functions run (sources, a debugger,
+    lifted timeouts) and put it all back, so they follow that stack's faults, never share the main stack."""
+    return run.make("test-devloop", f"PYTEST_ARGS={run.pytest_args}", stack=stack, prefix="[inner loop] ")
+
+
+def fault_group(run: Run, stack: TestStack, files: Sequence[str]) -> bool:
+    """A fault stack's files; the last fault stack then hosts the inner-loop suite."""
+    return fault_files(run, stack, files) and (stack is not FAULT_STACKS[-1] or inner_loop(run, stack))
+
+
 def faults_beside_the_suites(run: Run) -> bool:
     """Every fault group on its own stack, side by side, while the suites use the main one."""
     with run.phase(FAULTS) as phase:
-        groups = [lambda stack=stack, files=files: fault_files(run, stack, files) for stack, files in fault_groups()]
+        groups = [lambda stack=stack, files=files: fault_group(run, stack, files) for stack, files in fault_groups()]
         return run.step(phase, side_by_side(run, *groups))
 
 
