@@ -1,8 +1,11 @@
 """Warm worker processes: one per concurrent invocation, reused while idle.
 
-A worker serves one function revision; it is discarded when the function
-changes, when its init or an invocation times out, when it crashes, and after
-it idles too long.
+Each worker is one execution environment: the runtime's Python running AWS's
+runtime interface client (awslambdaric), as AWS's python3.12 runtime does,
+against a Runtime API of its own (runtime_api.py). A worker serves one
+function revision; it is discarded when the function changes, when its init
+or an invocation times out, when it crashes, after it idles too long, and
+before its role credentials expire.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import selectors
 import signal
 import subprocess
 import threading
@@ -21,24 +25,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localcloud.runner.catalog import FunctionVersion
+from localcloud.runner.catalog import CREDENTIAL_MARGIN, FunctionVersion
+from localcloud.runner.runtime_api import Event, Invocation, RuntimeApi
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 IDLE_SECONDS = 300
 # Lambda gives a function's init phase at most 10 s; a worker not ready by then is ended.
 INIT_TIMEOUT_SECONDS = 10.0
 # Past the soft cap, how long an invocation waits for a warm worker before starting another.
 SPILL_WAIT_SECONDS = 0.25
 HARD_CAP = 64
+# What AWS's python3.12 runtime does in /var/runtime/bootstrap.py: the function's code, then the
+# runtime's own folder (boto3, awslambdaric and its dependencies) ahead of the standard library,
+# then the runtime client's main with the handler. Isolated mode (-I -S) keeps out everything else.
+LAUNCHER = (
+    "import os, sys; "
+    "sys.path[:0] = [os.environ['LAMBDA_TASK_ROOT'], os.environ['LAMBDA_RUNTIME_DIR']]; "
+    "from awslambdaric.__main__ import main; "
+    "main([os.environ['LAMBDA_TASK_ROOT'], os.environ['_HANDLER']])"
+)
 
 LogSink = Callable[[str, str, str], None]  # (function, stream, line)
 
 
 @dataclass
 class Outcome:
-    """What an invocation produced: a JSON payload, an AWS-shaped error, or a timeout."""
+    """What an invocation produced: a payload, AWS's error document, or a timeout."""
 
-    payload: str | None = None
+    payload: bytes | None = None
     error: dict[str, Any] | None = None
     timed_out: bool = False
 
@@ -46,6 +59,11 @@ class Outcome:
 def stream_name() -> str:
     today = datetime.now(UTC)
     return f"{today:%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+
+
+def worker_command(python: str) -> list[str]:
+    """The execution environment's command line: the runtime's Python, isolated, running the runtime client."""
+    return [python, "-I", "-S", "-B", "-c", LAUNCHER]
 
 
 def runtime_environment(
@@ -57,7 +75,10 @@ def runtime_environment(
     runtime_sdk: Path,
     runtime: str,
 ) -> dict[str, str]:
-    """The variables AWS's runtime sets, then the function's own, then the local endpoint."""
+    """The variables AWS's runtime sets, then the function's own, then the local endpoint.
+
+    AWS_LAMBDA_RUNTIME_API is added by the Worker, which owns the Runtime API.
+    """
     env = {
         "AWS_LAMBDA_FUNCTION_NAME": version.name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -81,10 +102,75 @@ def runtime_environment(
         "PATH": "/usr/local/bin:/usr/bin/:/bin",
         "PYTHONUTF8": "1",
     }
+    # Lambda's advanced logging controls: the runtime client formats and filters by these.
+    if version.log_format == "JSON":
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        env["AWS_LAMBDA_LOG_LEVEL"] = version.application_log_level or "INFO"
     env.update(version.environment)
     # The one addition AWS does not make: the SDK must reach the local cloud.
     env["AWS_ENDPOINT_URL"] = endpoint
     return env
+
+
+def credentials_expiry(credentials: dict[str, Any]) -> datetime:
+    """When the credentials stop working; an unknown expiry counts as never."""
+    expiration = credentials.get("Expiration")
+    return expiration if isinstance(expiration, datetime) else datetime.max.replace(tzinfo=UTC)
+
+
+class OutputPump:
+    """The worker's stdout and stderr (one pipe), line by line to the log sink.
+
+    A background thread forwards lines as they come; drain() forwards
+    everything written so far before the runner writes END/REPORT, so a
+    handler's last lines always precede them. Bytes are decoded leniently and a
+    last line without its newline is kept, so a worker killed mid-line (or
+    mid-character) loses nothing and breaks nothing.
+    """
+
+    def __init__(self, fd: int, emit: Callable[[str], None], on_close: Callable[[], None]) -> None:
+        os.set_blocking(fd, False)
+        self.fd = fd
+        self.emit = emit
+        self.on_close = on_close
+        self.lock = threading.Lock()
+        self.partial = b""
+        self.closed = False
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.fd, selectors.EVENT_READ)
+            while not self.closed:
+                selector.select()
+                self.read_available()
+        self.on_close()
+
+    def read_available(self) -> None:
+        with self.lock:
+            while not self.closed:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except BlockingIOError:
+                    return
+                if not chunk:
+                    self.closed = True
+                    self.flush_partial()
+                    return
+                *lines, self.partial = (self.partial + chunk).split(b"\n")
+                for line in lines:
+                    self.emit(line.decode("utf-8", "replace"))
+
+    def flush_partial(self) -> None:
+        if self.partial:
+            self.emit(self.partial.decode("utf-8", "replace"))
+            self.partial = b""
+
+    def drain(self) -> None:
+        """Forward all output so far, including a last line the handler left unterminated."""
+        self.read_available()
+        with self.lock:
+            self.flush_partial()
 
 
 class Worker:
@@ -95,86 +181,86 @@ class Worker:
         python: str,
         sink: LogSink,
         init_timeout: float = INIT_TIMEOUT_SECONDS,
+        credentials_expire: datetime | None = None,
     ) -> None:
         self.version = version
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
-        self.sink = sink
-        self.frames: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.credentials_expire = credentials_expire or datetime.max.replace(tzinfo=UTC)
         self.last_used = time.monotonic()
+        self.api = RuntimeApi()
+        started = time.perf_counter()
         self.process = subprocess.Popen(
-            [python, "-I", "-S", "-B", str(BOOTSTRAP)],
-            stdin=subprocess.PIPE,
+            worker_command(python),
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
+            stderr=subprocess.STDOUT,
+            env={**env, "AWS_LAMBDA_RUNTIME_API": self.api.address},
             cwd=str(version.code_dir),
-            text=True,
-            encoding="utf-8",
-            bufsize=1,
         )
-        threading.Thread(target=self.read_frames, daemon=True).start()
-        threading.Thread(target=self.read_stderr, daemon=True).start()
+        assert self.process.stdout is not None
+        self.output = OutputPump(
+            self.process.stdout.fileno(),
+            lambda line: sink(version.name, self.log_stream, line),
+            lambda: self.api.events.put(None),
+        )
         self.init_timed_out = False
-        self.init_ms, self.init_error = self.await_init(init_timeout)
+        self.init_error = self.await_init(init_timeout)
+        self.init_ms = (time.perf_counter() - started) * 1000
+        if self.init_timed_out:
+            self.init_ms = init_timeout * 1000
         self.reported_init = False
 
-    def await_init(self, init_timeout: float) -> tuple[float, dict[str, Any] | None]:
-        """The init phase's duration and error, if any.
+    def await_init(self, init_timeout: float) -> dict[str, Any] | None:
+        """The init phase's error, if any: it ends when the runtime first asks for an invocation.
 
         A worker not ready within init_timeout (a module hanging on import, an
         interpreter that never starts) is killed and marked init_timed_out, so
         it holds neither the invocation nor its pool slot for longer.
         """
         try:
-            ready = self.frames.get(timeout=init_timeout)
+            event = self.api.events.get(timeout=init_timeout)
         except queue.Empty:
             self.kill()
             self.init_timed_out = True
-            return init_timeout * 1000, None
-        if ready is None:
-            return 0.0, {"errorMessage": "Runtime exited before init completed", "errorType": "Runtime.ExitError"}
-        return float(ready["init_ms"]), ready.get("error")
-
-    def read_frames(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            frame = json.loads(line)
-            if frame["t"] == "log":
-                self.sink(self.version.name, self.log_stream, frame["m"])
-            else:
-                self.frames.put(frame)
-        self.frames.put(None)
-
-    def read_stderr(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.sink(self.version.name, self.log_stream, line.rstrip("\n"))
+            return None
+        if event is None:
+            return {
+                "errorMessage": f"Runtime exited with error: exit status {self.process.wait()}",
+                "errorType": "Runtime.ExitError",
+            }
+        if event.kind == "init_error":
+            self.kill()
+            return json.loads(event.body)
+        return None
 
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def invoke(self, request: dict[str, Any], deadline: float) -> Outcome:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
+    def invoke(self, invocation: Invocation, deadline: float) -> Outcome:
+        self.api.invocations.put(invocation)
         try:
-            frame = self.frames.get(timeout=max(deadline - time.time(), 0))
+            event = self.api.events.get(timeout=max(deadline - time.time(), 0))
         except queue.Empty:
             self.kill()
             return Outcome(timed_out=True)
-        self.last_used = time.monotonic()
-        if frame is None:
+        finally:
+            self.last_used = time.monotonic()
+        self.output.drain()
+        return self.outcome(event, invocation.request_id)
+
+    def outcome(self, event: Event | None, request_id: str) -> Outcome:
+        if event is None:
             return Outcome(
                 error={
-                    "errorMessage": f"RequestId: {request['request_id']} Error: Runtime exited "
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited "
                     f"with error: exit status {self.process.wait()}",
                     "errorType": "Runtime.ExitError",
                 }
             )
-        if frame["t"] == "ok":
-            return Outcome(payload=frame["payload"])
-        return Outcome(error=frame["error"])
+        if event.kind == "response":
+            return Outcome(payload=event.body)
+        return Outcome(error=json.loads(event.body))
 
     def max_memory_mb(self) -> int:
         try:
@@ -189,6 +275,7 @@ class Worker:
         if self.alive:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        self.api.close()
 
 
 class Pool:
@@ -234,7 +321,7 @@ class Pool:
         hard_cap = version.reserved_concurrency or HARD_CAP
         spill_at = time.time() + SPILL_WAIT_SECONDS
         with self.lock:
-            self.discard_stale(version)
+            self.discard_stale(version, deadline)
             while True:
                 idle = [w for w in self.idle.get(version.name, []) if w.alive]
                 if idle:
@@ -255,16 +342,22 @@ class Pool:
             env = runtime_environment(
                 version, credentials, stream_name(), self.region, self.endpoint, self.runtime_sdk, self.runtime
             )
-            return Worker(version, env, self.python, self.sink, self.init_timeout)
+            return Worker(version, env, self.python, self.sink, self.init_timeout, credentials_expiry(credentials))
         except BaseException:
             self.release_slot(version.name)
             raise
 
-    def discard_stale(self, version: FunctionVersion) -> None:
-        """Workers of an older revision never serve again."""
+    def discard_stale(self, version: FunctionVersion, deadline: float | None = None) -> None:
+        """Workers of an older revision never serve again, nor do those whose credentials would expire first.
+
+        Lambda renews an environment's credentials before they expire; here a
+        worker's environment is fixed at its start, so it is retired instead
+        and the next one starts with the role's fresh credentials.
+        """
+        valid_until = datetime.fromtimestamp(deadline or time.time(), UTC) + CREDENTIAL_MARGIN
         keep = []
         for worker in self.idle.get(version.name, []):
-            if worker.version.revision == version.revision and worker.alive:
+            if worker.version.revision == version.revision and worker.alive and worker.credentials_expire > valid_until:
                 keep.append(worker)
             else:
                 worker.kill()
