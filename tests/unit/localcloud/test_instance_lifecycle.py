@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from localcloud import instance, stale_state
 from localcloud.environments import ensure_runtime_sdk, ensure_venv
+from localcloud.errors import LocalCloudError
 from localcloud.processes import descendants, pid_alive
 from localcloud.settings import REPO_ROOT, Settings
 
@@ -67,6 +69,24 @@ def test_up_status_down_leave_nothing_running(settings: Settings) -> None:
     assert not [pid for pid in family if pid_alive(pid)]
     assert instance.status(settings).running is False
     assert instance.down(settings) is False
+
+
+def test_a_failed_up_stops_only_what_it_started(settings: Settings) -> None:
+    # GIVEN a local cloud running without the runner, and the runner's port taken by another program
+    without_runner = dataclasses.replace(settings, runner=False)
+    running, _ = instance.up(without_runner)
+    try:
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", settings.runner_port))
+            squatter.listen()
+            # WHEN an up that wants the runner fails to start it
+            with pytest.raises(LocalCloudError, match="in use"):
+                instance.up(settings)
+        # THEN the MiniStack it did not start still runs, as it was
+        after = instance.status(settings)
+        assert (after.pid, after.healthy) == (running.pid, True)
+    finally:
+        instance.down(settings)
 
 
 def state_naming(queue_url: str, function_name: str) -> dict:
