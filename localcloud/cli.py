@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localcloud import instance, logs, ministack, package_check, stale_state
+from localcloud import instance, logs, ministack, package_check, runner_check, stale_state
 from localcloud.errors import LocalCloudError
 from localcloud.settings import Settings
 
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_parser(sub)
     stale_state.add_parser(sub)
     package_check.add_parser(sub)
+    runner_check.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

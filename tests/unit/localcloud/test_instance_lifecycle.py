@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import io
 import socket
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from localcloud import instance, stale_state
+from localcloud import instance, runner_check, runner_process, stale_state
 from localcloud.environments import ensure_runtime_sdk, ensure_venv
 from localcloud.errors import LocalCloudError
 from localcloud.processes import descendants, pid_alive
@@ -85,6 +88,39 @@ def test_a_failed_up_stops_only_what_it_started(settings: Settings) -> None:
         # THEN the MiniStack it did not start still runs, as it was
         after = instance.status(settings)
         assert (after.pid, after.healthy) == (running.pid, True)
+    finally:
+        instance.down(settings)
+
+
+def create_function(endpoint: str, name: str) -> None:
+    role = stale_state.client("iam", endpoint).create_role(
+        RoleName=f"{name}-role",
+        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}',
+    )["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", "def handler(event, context):\n    return 1\n")
+    stale_state.client("lambda", endpoint).create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": archive.getvalue()}
+    )
+
+
+def test_a_function_the_runner_would_not_get_is_named(settings: Settings) -> None:
+    try:
+        # GIVEN a local cloud started knowing one function's name, holding that function and another
+        instance.up(settings)
+        create_function(settings.endpoint, "probe-fn")
+        create_function(settings.endpoint, "other-fn")
+        # THEN the check names the other, which MiniStack would run on its own interpreter
+        assert runner_check.functions_off_runner(settings) == ["other-fn"]
+        with pytest.raises(
+            LocalCloudError, match=r"1 function\(s\) would run on MiniStack's own interpreter.*other-fn"
+        ):
+            runner_check.run(settings, argparse.Namespace())
+        # AND with the runner stopped, every function is named
+        runner_process.stop(settings)
+        assert runner_check.functions_off_runner(settings) == ["other-fn", "probe-fn"]
     finally:
         instance.down(settings)
 
