@@ -176,6 +176,9 @@ endif
 	@$(TFC) apply -auto-approve -input=false -no-color $(CONTRACT_TF_VARS) > build/logs/contract-deploy-$(WORKSPACE).log 2>&1 \
 		|| { grep -E '^(Error|│)' build/logs/contract-deploy-$(WORKSPACE).log; \
 		     echo "error: deploying the contract probe failed; full log: build/logs/contract-deploy-$(WORKSPACE).log"; exit 1; }
+ifeq ($(TARGET),local)
+	@$(LC) check-runner
+endif
 
 # The probe's zip (tests/contract/functions), built like the pipeline's.
 .PHONY: contract-build
@@ -290,6 +293,9 @@ endif
 	@$(TFW) apply -auto-approve -input=false -no-color $(TF_VARS) 2>&1 | tee $(DEPLOY_LOG) \
 		| { grep -E --line-buffered '^(Apply complete|Plan:|Error|│)|complete after' || true; } \
 		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
+ifeq ($(TARGET),local)
+	@$(LC) check-runner
+endif
 	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
 		echo; echo "api_url: $$api"; echo "Try it:"; \
 		echo "  curl -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
