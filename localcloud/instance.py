@@ -51,7 +51,7 @@ def up(settings: Settings) -> tuple[Status, bool]:
             started.append(ministack.stop)
             ministack.start(settings, venv_python, proxies)
     except BaseException:
-        for stop in reversed(started):
+        for stop in started:
             stop(settings)
         raise
     return status(settings), True

@@ -34,15 +34,9 @@ INIT_TIMEOUT_SECONDS = 10.0
 # Past the soft cap, how long an invocation waits for a warm worker before starting another.
 SPILL_WAIT_SECONDS = 0.25
 HARD_CAP = 64
-# What AWS's python3.12 runtime does in /var/runtime/bootstrap.py: the function's code, then the
-# runtime's own folder (boto3, awslambdaric and its dependencies) ahead of the standard library,
-# then the runtime client's main with the handler. Isolated mode (-I -S) keeps out everything else.
-LAUNCHER = (
-    "import os, sys; "
-    "sys.path[:0] = [os.environ['LAMBDA_TASK_ROOT'], os.environ['LAMBDA_RUNTIME_DIR']]; "
-    "from awslambdaric.__main__ import main; "
-    "main([os.environ['LAMBDA_TASK_ROOT'], os.environ['_HANDLER']])"
-)
+LAUNCHER = Path(__file__).with_name("launcher.py")
+# The variables an environment's process starts with, before it knows its function.
+BLANK_ENVIRONMENT = {"TZ": ":UTC", "LANG": "en_US.UTF-8", "PATH": "/usr/local/bin:/usr/bin/:/bin", "PYTHONUTF8": "1"}
 
 LogSink = Callable[[str, str, str], None]  # (function, stream, line)
 
@@ -62,8 +56,19 @@ def stream_name() -> str:
 
 
 def worker_command(python: str) -> list[str]:
-    """The execution environment's command line: the runtime's Python, isolated, running the runtime client."""
-    return [python, "-I", "-S", "-B", "-c", LAUNCHER]
+    """An execution environment's command line: the runtime's Python, isolated, running the launcher."""
+    return [python, "-I", "-S", "-B", str(LAUNCHER)]
+
+
+def start_process(python: str, runtime_sdk: Path) -> subprocess.Popen[bytes]:
+    """An environment's process, not yet told its function (see launcher.py); stdout and stderr share one pipe."""
+    return subprocess.Popen(
+        worker_command(python),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**BLANK_ENVIRONMENT, "LAMBDA_RUNTIME_DIR": str(runtime_sdk)},
+    )
 
 
 def runtime_environment(
@@ -97,10 +102,7 @@ def runtime_environment(
         "LAMBDA_TASK_ROOT": str(version.code_dir),
         "LAMBDA_RUNTIME_DIR": str(runtime_sdk),
         "_HANDLER": version.handler,
-        "TZ": ":UTC",
-        "LANG": "en_US.UTF-8",
-        "PATH": "/usr/local/bin:/usr/bin/:/bin",
-        "PYTHONUTF8": "1",
+        **BLANK_ENVIRONMENT,
     }
     # Lambda's advanced logging controls: the runtime client formats and filters by these.
     if version.log_format == "JSON":
@@ -182,22 +184,23 @@ class Worker:
         sink: LogSink,
         init_timeout: float = INIT_TIMEOUT_SECONDS,
         credentials_expire: datetime | None = None,
+        process: subprocess.Popen[bytes] | None = None,
     ) -> None:
+        """Become an execution environment of `version`: in `process` if given (started ahead), else a new one."""
         self.version = version
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.credentials_expire = credentials_expire or datetime.max.replace(tzinfo=UTC)
         self.last_used = time.monotonic()
         self.api = RuntimeApi()
         started = time.perf_counter()
-        self.process = subprocess.Popen(
-            worker_command(python),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env={**env, "AWS_LAMBDA_RUNTIME_API": self.api.address},
-            cwd=str(version.code_dir),
-        )
+        self.process = process or start_process(python, Path(env["LAMBDA_RUNTIME_DIR"]))
+        assert self.process.stdin is not None
         assert self.process.stdout is not None
+        try:
+            self.process.stdin.write(json.dumps({**env, "AWS_LAMBDA_RUNTIME_API": self.api.address}).encode() + b"\n")
+            self.process.stdin.close()  # the handler's stdin is empty, as on AWS
+        except BrokenPipeError:
+            pass  # it died before its start; the pump sees it exit
         self.output = OutputPump(
             self.process.stdout.fileno(),
             lambda line: sink(version.name, self.log_stream, line),
@@ -313,7 +316,25 @@ class Pool:
         self.lock = threading.Condition()
         self.idle: dict[str, list[Worker]] = {}
         self.busy: dict[str, int] = {}
+        self.spare_lock = threading.Lock()
+        self.spare: subprocess.Popen[bytes] | None = start_process(python, runtime_sdk)
         threading.Thread(target=self.reap_idle, daemon=True).start()
+
+    def take_spare(self) -> subprocess.Popen[bytes] | None:
+        """The process started ahead for the next cold start, if it is ready; another is started in the background."""
+        with self.spare_lock:
+            spare, self.spare = self.spare, None
+        threading.Thread(target=self.refill_spare, daemon=True).start()
+        return spare if spare is not None and spare.poll() is None else None
+
+    def refill_spare(self) -> None:
+        process = start_process(self.python, self.runtime_sdk)
+        with self.spare_lock:
+            if self.spare is None:
+                self.spare, process = process, None
+        if process is not None:
+            process.kill()
+            process.wait()
 
     def acquire(self, version: FunctionVersion, credentials: dict[str, Any], deadline: float) -> Worker | None:
         """An idle worker of this revision, or a new one; None if no slot frees up before the deadline."""
@@ -342,7 +363,15 @@ class Pool:
             env = runtime_environment(
                 version, credentials, stream_name(), self.region, self.endpoint, self.runtime_sdk, self.runtime
             )
-            return Worker(version, env, self.python, self.sink, self.init_timeout, credentials_expiry(credentials))
+            return Worker(
+                version,
+                env,
+                self.python,
+                self.sink,
+                self.init_timeout,
+                credentials_expiry(credentials),
+                self.take_spare(),
+            )
         except BaseException:
             self.release_slot(version.name)
             raise
@@ -386,6 +415,11 @@ class Pool:
                     self.idle[name] = [w for w in workers if w not in stale]
 
     def shutdown(self) -> None:
+        with self.spare_lock:
+            spare, self.spare = self.spare, None
+        if spare is not None:
+            spare.kill()
+            spare.wait()
         with self.lock:
             for workers in self.idle.values():
                 for worker in workers:
