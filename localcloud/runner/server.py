@@ -133,6 +133,9 @@ class Invoker:
         duration_ms = (time.perf_counter() - started) * 1000
         if outcome.timed_out:
             log(f"{utc_stamp()} {request_id} Task timed out after {version.timeout_seconds:.2f} seconds")
+        elif outcome.error is not None and outcome.error["errorType"] == "Runtime.ExitError":
+            # The runtime client cannot report its own death: Lambda logs it, as here.
+            log(f"{outcome.error['errorMessage']}\nRuntime.ExitError")
         status = "timeout" if outcome.timed_out else "error" if outcome.error is not None else "success"
         platform.end(
             request_id, duration_ms, worker.max_memory_mb(), None if worker.reported_init else worker.init_ms, status
