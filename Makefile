@@ -41,7 +41,7 @@ VENV_STAMP := $(VENV)/.installed
 INIT_STAMP := .terraform/.initialized
 PIPELINE_FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
 # The contract suite's probe stack (tests/contract/stack), deployed beside the pipeline.
-CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep
+CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep $(NAME_PREFIX)-contract-json-logs
 # EXTRA_FUNCTIONS adds benchmark or other probes.
 EXTRA_FUNCTIONS ?=
 # Every function the local cloud hands to our runner.
