@@ -44,7 +44,6 @@ class Event:
 
     kind: str
     body: bytes = b""
-    request_id: str = ""
 
 
 class RuntimeApi:
@@ -129,7 +128,7 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
             self.answer(400, json.dumps({"errorType": "InvalidRequestID", "errorMessage": parts[1]}).encode())
             return
         self.server.current = None
-        self.server.events.put(Event(parts[2], body, parts[1]))
+        self.server.events.put(Event(parts[2], body))
         self.answer(202, ACCEPTED)
 
     def answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
