@@ -83,6 +83,11 @@ class RuntimeApi:
         self.current = invocation.request_id if invocation else None
         return invocation
 
+    @property
+    def busy(self) -> bool:
+        """Whether the runtime holds an invocation (handed over or waiting to be) and has not answered it."""
+        return self.current is not None or not self.invocations.empty()
+
     def close(self) -> None:
         """Stop accepting and release a `next` waiting for work."""
         self.invocations.put(None)

@@ -181,6 +181,9 @@ def make_handler(invoker: Invoker) -> type[BaseHTTPRequestHandler]:
             self.answer(status, payload)
 
         def do_GET(self) -> None:
+            if self.path == "/workers":
+                self.answer(200, json.dumps(invoker.pool.describe()).encode())
+                return
             self.answer(200, b'{"status": "ok"}')
 
         def answer(self, status: int, payload: bytes) -> None:

@@ -316,6 +316,7 @@ class Pool:
         self.lock = threading.Condition()
         self.idle: dict[str, list[Worker]] = {}
         self.busy: dict[str, int] = {}
+        self.started: list[Worker] = []
         self.spare_lock = threading.Lock()
         self.spare: subprocess.Popen[bytes] | None = start_process(python, runtime_sdk)
         threading.Thread(target=self.reap_idle, daemon=True).start()
@@ -363,7 +364,7 @@ class Pool:
             env = runtime_environment(
                 version, credentials, stream_name(), self.region, self.endpoint, self.runtime_sdk, self.runtime
             )
-            return Worker(
+            worker = Worker(
                 version,
                 env,
                 self.python,
@@ -375,6 +376,27 @@ class Pool:
         except BaseException:
             self.release_slot(version.name)
             raise
+        with self.lock:
+            self.started.append(worker)
+        return worker
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The live workers: process id, function, log stream and whether each holds an invocation.
+
+        GET /workers on the runner answers this, so tests (and a developer) can find a function's processes:
+        their own environment no longer names the function (they are started ahead, see launcher.py).
+        """
+        with self.lock:
+            self.started = [worker for worker in self.started if worker.alive]
+            return [
+                {
+                    "pid": worker.process.pid,
+                    "function": worker.version.name,
+                    "log_stream": worker.log_stream,
+                    "busy": worker.api.busy,
+                }
+                for worker in self.started
+            ]
 
     def discard_stale(self, version: FunctionVersion, deadline: float | None = None) -> None:
         """Workers of an older revision never serve again, nor do those whose credentials would expire first.

@@ -325,3 +325,20 @@ def test_a_worker_is_retired_before_its_credentials_expire(python: str, code_dir
         pool.shutdown()
         if second is not None:
             second.kill()
+
+
+def test_the_pool_lists_its_live_workers_and_whether_each_holds_an_invocation(python: str, code_dir: Path) -> None:
+    # GIVEN a pool with one warm worker of a function
+    pool = make_pool(python, max_workers=1)
+    worker = pool.acquire(probe_version(code_dir, handler="app.context_and_env"), CREDENTIALS, time.time() + 5)
+    assert worker is not None
+    try:
+        # THEN the runner's list names its process, function and log stream, idle
+        assert pool.describe() == [
+            {"pid": worker.process.pid, "function": "probe", "log_stream": worker.log_stream, "busy": False}
+        ]
+        # AND a worker that is gone leaves the list
+        worker.kill()
+        assert pool.describe() == []
+    finally:
+        pool.shutdown()
