@@ -290,8 +290,8 @@ class Pool:
     two cores take seconds each. So past a soft cap (by default twice the
     cores) an invocation first waits briefly for a warm worker, which short
     invocations free within milliseconds; only when none frees up (the busy
-    ones run long) does it start another, up to a hard cap. Reserved
-    concurrency, when set, is a hard cap of its own.
+    ones run long) and none is starting does it start another, up to a hard
+    cap. Reserved concurrency, when set, is a hard cap of its own.
     """
 
     def __init__(
@@ -316,6 +316,7 @@ class Pool:
         self.lock = threading.Condition()
         self.idle: dict[str, list[Worker]] = {}
         self.busy: dict[str, int] = {}
+        self.starting: dict[str, int] = {}
         self.started: list[Worker] = []
         self.spare_lock = threading.Lock()
         self.spare: subprocess.Popen[bytes] | None = start_process(python, runtime_sdk)
@@ -352,13 +353,17 @@ class Pool:
                     self.busy[version.name] = self.busy.get(version.name, 0) + 1
                     return worker
                 busy = self.busy.get(version.name, 0)
-                if busy < soft_cap or (busy < hard_cap and time.time() >= spill_at):
+                # Past the soft cap, spill only while no environment of the function is starting:
+                # a burst of cold starts on a laptop slows every one of them down.
+                starting = self.starting.get(version.name, 0)
+                if busy < soft_cap or (busy < hard_cap and not starting and time.time() >= spill_at):
                     self.busy[version.name] = busy + 1
+                    self.starting[version.name] = starting + 1
                     break
                 now = time.time()
                 if now >= deadline:
                     return None
-                wake_at = min(deadline, spill_at) if busy < hard_cap else deadline
+                wake_at = min(deadline, spill_at) if busy < hard_cap and not starting else deadline
                 self.lock.wait(timeout=wake_at - now)
         try:
             env = runtime_environment(
@@ -376,6 +381,10 @@ class Pool:
         except BaseException:
             self.release_slot(version.name)
             raise
+        finally:
+            with self.lock:
+                self.starting[version.name] -= 1
+                self.lock.notify_all()
         with self.lock:
             self.started.append(worker)
         return worker
