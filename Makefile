@@ -47,7 +47,7 @@ VENV_STAMP := $(VENV)/.installed
 INIT_STAMP := .terraform/.initialized
 PIPELINE_FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
 # The contract suite's probe stack (tests/contract/stack), deployed beside the pipeline.
-CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep
+CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep $(NAME_PREFIX)-contract-json-logs
 # EXTRA_FUNCTIONS adds benchmark or other probes.
 EXTRA_FUNCTIONS ?=
 # Every function the local cloud hands to our runner.
@@ -134,6 +134,7 @@ endif
 		|| { echo "error: deploy failed; full log: $(DEPLOY_LOG)"; exit 1; }
 ifeq ($(TARGET),local)
 	@$(LC) repair-templates
+	@$(LC) check-runner
 endif
 	@api=$$(sed -n 's/^api_url = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
 		mode=$$(sed -n 's/^api_authorization = "\(.*\)"$$/\1/p' $(DEPLOY_LOG)); \
@@ -452,3 +453,6 @@ endif
 	@$(TFC) apply -auto-approve -input=false -no-color $(CONTRACT_TF_VARS) > build/logs/contract-deploy-$(WORKSPACE).log 2>&1 \
 		|| { grep -E '^(Error|│)' build/logs/contract-deploy-$(WORKSPACE).log; \
 		     echo "error: deploying the contract probe failed; full log: build/logs/contract-deploy-$(WORKSPACE).log"; exit 1; }
+ifeq ($(TARGET),local)
+	@$(LC) check-runner
+endif

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localcloud import inner_loop, instance, logs, ministack, package_check, stale_state, templates
+from localcloud import inner_loop, instance, logs, ministack, package_check, runner_check, stale_state, templates
 from localcloud.errors import LocalCloudError
 from localcloud.settings import Settings
 
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     package_check.add_parser(sub)
     inner_loop.add_parser(sub)
     templates.add_parser(sub)
+    runner_check.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

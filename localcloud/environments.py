@@ -85,7 +85,7 @@ def ensure_venv(settings: Settings) -> Path:
 
 
 def ensure_runtime_sdk(settings: Settings) -> Path:
-    """The folder holding the runtime's boto3, installed for the runtime's Python."""
+    """The runtime's own folder (boto3, awslambdaric and their dependencies), installed for the runtime's Python."""
     target = settings.runtime_sdk
     install_once(settings, target, RUNTIME_REQUIREMENTS, "the Lambda runtime's SDK", as_venv=False)
     return target

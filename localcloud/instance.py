@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from localcloud import ministack, runner_process
@@ -31,21 +32,27 @@ def status(settings: Settings) -> Status:
 def up(settings: Settings) -> tuple[Status, bool]:
     """Start what is not running; returns the status and whether anything started.
 
-    Interrupted half-way (Ctrl-C, an error), it stops what it had started.
+    Interrupted half-way (Ctrl-C, an error), it stops what it had started, and
+    only that: a MiniStack that was running already keeps running, with its state.
     """
     current = status(settings)
     if current.healthy and (current.runner_pid is not None or not settings.runner):
         return current, False
     venv_python = ensure_venv(settings)
+    started: list[Callable[[Settings], bool]] = []
     try:
         proxies = {}
         if settings.runner:
             ensure_runtime_sdk(settings)
+            if current.runner_pid is None:
+                started.append(runner_process.stop)
             proxies = runner_process.start(settings)
         if not current.running:
+            started.append(ministack.stop)
             ministack.start(settings, venv_python, proxies)
     except BaseException:
-        down(settings)
+        for stop in started:
+            stop(settings)
         raise
     return status(settings), True
 

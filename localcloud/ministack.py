@@ -40,13 +40,19 @@ def health(settings: Settings) -> dict | None:
         return None
 
 
+def process_environment(pid: int) -> dict[str, str]:
+    """The environment a running process started with (empty if it is gone), which MiniStack reads its settings from."""
+    try:
+        entries = Path(f"/proc/{pid}/environ").read_text().split("\0")
+    except OSError:
+        return {}
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
+
+
 def running_flags(pid: int) -> dict[str, bool]:
     """IAM enforcement and state persistence of a running MiniStack, which it read from its environment at start."""
-    try:
-        environ = dict(
-            entry.split("=", 1) for entry in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in entry
-        )
-    except OSError:
+    environ = process_environment(pid)
+    if not environ:
         return {}
     return {"auth": environ.get("AUTH") == "true", "persist": environ.get("PERSIST_STATE") == "1"}
 

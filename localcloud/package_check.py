@@ -1,8 +1,8 @@
 """Import each function zip as the Lambda runtime would, before anything is deployed.
 
 The interpreter is the runtime's version in isolated mode with no site
-packages: only the zip, the standard library and the runtime's boto3 are on
-the path. A dependency missing from a zip fails here as it would on AWS, even
+packages: only the zip, the standard library and the runtime's own folder
+(boto3, awslambdaric) are on the path. A dependency missing from a zip fails here as it would on AWS, even
 though the local cloud's own interpreter might have found it.
 """
 

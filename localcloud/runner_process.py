@@ -52,8 +52,13 @@ def release_sigint() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def proxy_url(settings: Settings, name: str) -> str:
+    """Where MiniStack's proxy mode posts the invocations of function `name`."""
+    return f"http://127.0.0.1:{settings.runner_port}/functions/{name}"
+
+
 def proxy_urls(settings: Settings) -> dict[str, str]:
-    return {name: f"http://127.0.0.1:{settings.runner_port}/functions/{name}" for name in settings.function_names}
+    return {name: proxy_url(settings, name) for name in settings.function_names}
 
 
 def start(settings: Settings) -> dict[str, str]:

@@ -79,7 +79,7 @@ class Settings:
 
     @property
     def runtime_sdk(self) -> Path:
-        """The runtime's boto3, the only library on a function's path besides its zip."""
+        """The runtime's own folder (boto3, awslambdaric): the only libraries on a function's path besides its zip."""
         return self.home / f"runtime-sdk-{self.runtime_version}"
 
     @property

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
-import traceback
 from typing import Any
 
 import boto3
@@ -23,6 +23,7 @@ MAX_SCAN_RECEIVES = 10
 # them; short, because they belong to other clients.
 SCAN_VISIBILITY_SECONDS = 10
 EMPTY = {"message": "no message in the output queue"}
+LOGGER = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -109,17 +110,8 @@ def handler(event: dict, context: Any) -> dict:
         if message is None:
             return respond(404, EMPTY)
         sqs_client().delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    except Exception as err:  # noqa: BLE001 - the client gets JSON, the log gets the trace
-        print(
-            json.dumps(
-                {
-                    "level": "ERROR",
-                    "message": "reading the output queue failed",
-                    "error": repr(err),
-                    "trace": traceback.format_exc(),
-                }
-            ),
-            flush=True,
-        )
+    except Exception:
+        # The client gets JSON; the log gets one record with the error's type, message and stack trace.
+        LOGGER.exception("reading the output queue failed")
         return respond(500, {"message": "could not read the output queue, retry later"})
     return respond(200, message["Body"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import re
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ DEFAULT_POISON_MARKER = "MALFORMED_MASSAGE"
 SQS_REFUSED_CHARACTERS = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 
 ORIGINAL_MESSAGE_ID = "OriginalMessageId"
+
+LOGGER = logging.getLogger(__name__)
 
 # Fields copied into the result, optional strings in the API's schema. A
 # message sent to the queue without the API can hold anything there.
@@ -53,8 +56,11 @@ def output_queue_url() -> str:
 
 
 def log(level: str, message: str, **fields: Any) -> None:
-    """One JSON object per line, so CloudWatch Logs Insights can query fields."""
-    print(json.dumps({"level": level, "message": message, **fields}, default=str), flush=True)
+    """One log record with its fields; the function's JSON log format makes it one JSON object with the request id.
+
+    The runtime's level filter (ApplicationLogLevel) decides what reaches CloudWatch Logs.
+    """
+    LOGGER.log(logging.getLevelName(level), message, extra=fields)
 
 
 class RecordError(ValueError):

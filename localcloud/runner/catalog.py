@@ -25,6 +25,7 @@ import boto3
 from localcloud.runner.debugger import Debugger
 
 CONFIG_TTL_SECONDS = 1.0
+# Credentials handed to an execution environment must outlive its invocation by this much.
 CREDENTIAL_MARGIN = timedelta(minutes=5)
 
 
@@ -42,6 +43,8 @@ class FunctionVersion:
     code_dir: Path
     environment: dict[str, str] = field(default_factory=dict)
     reserved_concurrency: int | None = None
+    log_format: str = "Text"
+    application_log_level: str | None = None
     # Set while `make debug` runs this function under debugpy (localcloud/runner/devloop.py).
     debugger: Debugger | None = None
 
@@ -90,6 +93,7 @@ class Catalog:
                 return cached[1]
             response = self.lambda_client.get_function(FunctionName=name)
             config = response["Configuration"]
+            logging = config.get("LoggingConfig") or {}
             version = FunctionVersion(
                 name=name,
                 arn=config["FunctionArn"],
@@ -101,6 +105,8 @@ class Catalog:
                 code_dir=self.extract(config["CodeSha256"], response["Code"]["Location"]),
                 environment=dict((config.get("Environment") or {}).get("Variables") or {}),
                 reserved_concurrency=(response.get("Concurrency") or {}).get("ReservedConcurrentExecutions"),
+                log_format=logging.get("LogFormat") or "Text",
+                application_log_level=logging.get("ApplicationLogLevel"),
             )
             self.versions[name] = (time.monotonic(), version)
             return version
@@ -129,10 +135,15 @@ class Catalog:
         return target
 
     def role_credentials(self, version: FunctionVersion) -> dict[str, Any]:
-        """Temporary credentials of the execution role, as Lambda gives a function."""
+        """Temporary credentials of the execution role, as Lambda gives a function.
+
+        Renewed once they would expire before an invocation starting now could
+        end (its timeout, plus a margin).
+        """
         with self.role_locks.of(version.role_arn):
             cached = self.credentials.get(version.role_arn)
-            if cached and cached["Expiration"] - CREDENTIAL_MARGIN > datetime.now(UTC):
+            needed_until = datetime.now(UTC) + timedelta(seconds=version.timeout_seconds) + CREDENTIAL_MARGIN
+            if cached and cached["Expiration"] > needed_until:
                 return cached
             credentials = self.sts.assume_role(RoleArn=version.role_arn, RoleSessionName=version.name[:64])[
                 "Credentials"

@@ -13,11 +13,13 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from localcloud.runner.catalog import Catalog
+from localcloud.runner.catalog import Catalog, FunctionVersion
+from localcloud.runner.runtime_api import Invocation
 from localcloud.runner.workers import LogSink, Outcome, Pool
 
 PREFIX = "/functions/"
@@ -28,13 +30,64 @@ PREFIX = "/functions/"
 TIMEOUT_ANSWER_GRACE_SECONDS = 1.0
 
 
-def platform_error_lines(error: dict[str, Any]) -> list[str]:
-    """How the Python runtime logs an unhandled error."""
-    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
-    if error.get("stackTrace"):
-        lines.append("Traceback (most recent call last):")
-        lines.extend(entry.rstrip("\n") for entry in error["stackTrace"])
-    return lines
+def utc_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class PlatformLog:
+    """Lambda's own lines around an invocation, plain text or JSON as the function's LoggingConfig says.
+
+    JSON system logs on AWS: {"time", "type": "platform.start" | "platform.report", "record": {...}},
+    and no END line.
+    """
+
+    def __init__(self, version: FunctionVersion, write: Callable[[str], None]) -> None:
+        self.json = version.log_format == "JSON"
+        self.memory_mb = version.memory_mb
+        self.write = write
+
+    def record(self, kind: str, record: dict[str, Any]) -> None:
+        self.write(json.dumps({"time": utc_stamp(), "type": kind, "record": record}))
+
+    def init_timeout(self, init_ms: float) -> None:
+        if self.json:
+            self.record(
+                "platform.initReport",
+                {
+                    "initializationType": "on-demand",
+                    "phase": "init",
+                    "status": "timeout",
+                    "metrics": {"durationMs": round(init_ms, 3)},
+                },
+            )
+        else:
+            self.write(f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: timeout")
+
+    def start(self, request_id: str) -> None:
+        if self.json:
+            self.record("platform.start", {"requestId": request_id, "version": "$LATEST"})
+        else:
+            self.write(f"START RequestId: {request_id} Version: $LATEST")
+
+    def end(self, request_id: str, duration_ms: float, max_memory_mb: int, init_ms: float | None, status: str) -> None:
+        if self.json:
+            metrics: dict[str, Any] = {
+                "durationMs": round(duration_ms, 3),
+                "billedDurationMs": math.ceil(duration_ms),
+                "memorySizeMB": self.memory_mb,
+                "maxMemoryUsedMB": max_memory_mb,
+            }
+            if init_ms is not None:
+                metrics["initDurationMs"] = round(init_ms, 3)
+            self.record("platform.report", {"requestId": request_id, "metrics": metrics, "status": status})
+            return
+        self.write(f"END RequestId: {request_id}")
+        init = "" if init_ms is None else f"\tInit Duration: {init_ms:.2f} ms"
+        self.write(
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: "
+            f"{math.ceil(duration_ms)} ms\tMemory Size: {self.memory_mb} MB\t"
+            f"Max Memory Used: {max_memory_mb} MB{init}"
+        )
 
 
 class Invoker:
@@ -46,8 +99,9 @@ class Invoker:
         self.sink = sink
 
     def invoke(
-        self, name: str, event: Any, request_id: str, deadline_ms: int | None, trace_id: str | None
+        self, name: str, event: bytes, request_id: str, deadline_ms: int | None, trace_id: str | None
     ) -> tuple[int, bytes]:
+        """Run the event (the JSON MiniStack posted, as is) and answer with a status and body for MiniStack."""
         version = self.catalog.function(name)
         deadline = deadline_ms / 1000 if deadline_ms else time.time() + version.timeout_seconds
         credentials = self.catalog.role_credentials(version)
@@ -58,12 +112,13 @@ class Invoker:
         # As on AWS, Duration excludes the cold start, which REPORT shows as Init Duration.
         started = time.perf_counter()
         log = lambda line: self.sink(name, worker.log_stream, line)  # noqa: E731
+        platform = PlatformLog(version, log)
         if worker.init_timed_out:
             # Lambda then runs init again inside the invocation, which times out with the
             # function's timeout ("Task timed out after"): the outcome answered here.
-            log(f"INIT_REPORT Init Duration: {worker.init_ms:.2f} ms\tPhase: init\tStatus: timeout")
+            platform.init_timeout(worker.init_ms)
             worker.reported_init = True
-        log(f"START RequestId: {request_id} Version: $LATEST")
+        platform.start(request_id)
         try:
             if worker.init_timed_out:
                 outcome = Outcome(timed_out=True)
@@ -71,32 +126,21 @@ class Invoker:
                 outcome = Outcome(error=dict(worker.init_error, requestId=request_id))
             else:
                 outcome = worker.invoke(
-                    {
-                        "event": event,
-                        "request_id": request_id,
-                        "deadline_ms": int(deadline * 1000),
-                        "invoked_function_arn": version.arn,
-                        "trace_id": trace_id,
-                    },
-                    deadline,
+                    Invocation(request_id, event, int(deadline * 1000), version.arn, trace_id), deadline
                 )
         finally:
             self.pool.release(worker)
         duration_ms = (time.perf_counter() - started) * 1000
         if outcome.timed_out:
-            stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            log(f"{stamp} {request_id} Task timed out after {version.timeout_seconds:.2f} seconds")
-        elif outcome.error is not None:
-            for line in platform_error_lines(outcome.error):
-                log(line)
-        log(f"END RequestId: {request_id}")
-        init = "" if worker.reported_init else f"\tInit Duration: {worker.init_ms:.2f} ms"
-        worker.reported_init = True
-        log(
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: "
-            f"{math.ceil(duration_ms)} ms\tMemory Size: {version.memory_mb} MB\t"
-            f"Max Memory Used: {worker.max_memory_mb()} MB{init}"
+            log(f"{utc_stamp()} {request_id} Task timed out after {version.timeout_seconds:.2f} seconds")
+        elif outcome.error is not None and outcome.error["errorType"] == "Runtime.ExitError":
+            # The runtime client cannot report its own death: Lambda logs it, as here.
+            log(f"{outcome.error['errorMessage']}\nRuntime.ExitError")
+        status = "timeout" if outcome.timed_out else "error" if outcome.error is not None else "success"
+        platform.end(
+            request_id, duration_ms, worker.max_memory_mb(), None if worker.reported_init else worker.init_ms, status
         )
+        worker.reported_init = True
         if outcome.timed_out:
             time.sleep(max(deadline + TIMEOUT_ANSWER_GRACE_SECONDS - time.time(), 0))
             error = {
@@ -107,7 +151,7 @@ class Invoker:
             return 504, json.dumps(error).encode()
         if outcome.error is not None:
             return 500, json.dumps(outcome.error).encode()
-        return 200, (outcome.payload or "null").encode()
+        return 200, outcome.payload or b"null"
 
 
 def make_handler(invoker: Invoker) -> type[BaseHTTPRequestHandler]:
@@ -123,7 +167,7 @@ def make_handler(invoker: Invoker) -> type[BaseHTTPRequestHandler]:
             try:
                 status, payload = invoker.invoke(
                     name,
-                    json.loads(body or b"null"),
+                    body or b"null",
                     self.headers.get("X-Amzn-Lambda-Request-Id") or str(uuid.uuid4()),
                     int(self.headers["X-Amzn-Lambda-Deadline-Ms"])
                     if self.headers.get("X-Amzn-Lambda-Deadline-Ms")
@@ -137,6 +181,9 @@ def make_handler(invoker: Invoker) -> type[BaseHTTPRequestHandler]:
             self.answer(status, payload)
 
         def do_GET(self) -> None:
+            if self.path == "/workers":
+                self.answer(200, json.dumps(invoker.pool.describe()).encode())
+                return
             self.answer(200, b'{"status": "ok"}')
 
         def answer(self, status: int, payload: bytes) -> None:

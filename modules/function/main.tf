@@ -100,6 +100,15 @@ resource "aws_lambda_function" "this" {
     mode = var.tracing_mode
   }
 
+  # Lambda's advanced logging controls: the runtime formats the function's logging
+  # records and its own START/REPORT lines as JSON, filtered by the levels.
+  logging_config {
+    log_format            = var.log_format
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.log_format == "JSON" ? var.application_log_level : null
+    system_log_level      = var.log_format == "JSON" ? var.system_log_level : null
+  }
+
   tags = var.tags
 
   # The log group and the permission to write to it must exist before the

@@ -97,6 +97,39 @@ variable "log_retention_days" {
   default     = 14
 }
 
+variable "log_format" {
+  description = "Format of the function's logs in CloudWatch Logs: JSON (structured records carrying the request id, filtered by the log levels below) or Text (plain lines)."
+  type        = string
+  default     = "JSON"
+
+  validation {
+    condition     = contains(["JSON", "Text"], var.log_format)
+    error_message = "log_format must be JSON or Text."
+  }
+}
+
+variable "application_log_level" {
+  description = "With JSON logs, the lowest level of the function's own log records that reach CloudWatch Logs: TRACE, DEBUG, INFO, WARN, ERROR or FATAL. Ignored with Text logs."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
+    error_message = "application_log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "system_log_level" {
+  description = "With JSON logs, the lowest level of Lambda's own records (platform.start, platform.report...) that reach CloudWatch Logs: DEBUG, INFO or WARN. Ignored with Text logs."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be one of DEBUG, INFO, WARN."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource of the module."
   type        = map(string)

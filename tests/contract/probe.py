@@ -31,6 +31,7 @@ class ProbeStack:
     probe_function_name: str
     probe_function_arn: str
     missing_dependency_function_name: str
+    json_logs_function_name: str
     probe_api_url: str
     test_queue_prefix: str
     region: str

@@ -86,16 +86,10 @@ def test_the_runtime_sets_its_documented_environment_variables(
     assert environ.get("TZ") == ":UTC"
 
 
-@pytest.mark.local_differs
 def test_the_runtime_api_address_is_set(echoed: Invocation) -> None:
     """The function sees AWS_LAMBDA_RUNTIME_API, the host:port of the Runtime API.
 
     AWS: AWS_LAMBDA_RUNTIME_API is a reserved variable set for every runtime (custom runtimes and extensions use it).
-
-    Local cloud: our runner serves invocations over stdin/stdout, not a Runtime API, so AWS_LAMBDA_RUNTIME_API is
-    unset (localcloud/runner/workers.py, runtime_environment)
-
-    Handling: our functions never read it; only custom runtimes and extensions do
     """
     assert re.fullmatch(r"[\w.-]+:\d+", echoed.payload["environ"].get("AWS_LAMBDA_RUNTIME_API", ""))
 
@@ -192,7 +186,8 @@ def test_an_unhandled_exception_comes_back_in_the_runtimes_error_shape(lambda_cl
     Local cloud: a proxied function's error becomes errorType Runtime.HandlerError, errorMessage 'Proxy target
     returned HTTP 500: <the runtime's error JSON>' (ministack/services/lambda_svc.py:5368)
 
-    Handling: nothing in the pipeline reads Invoke errors; the runner logs the runtime's own error lines
+    Handling: nothing in the pipeline reads Invoke errors; the document inside, and the [ERROR] lines in the log,
+    are those of AWS's runtime client (awslambdaric), which our runner runs
     """
     failed = invoke(lambda_client, probe.probe_function_name, {"probe": "raise", "message": "boom"})
 
@@ -259,3 +254,49 @@ def test_the_function_logs_reach_its_log_group_between_start_and_report(
     assert lines, f"no START, {marker}, END and REPORT in the log group within {LOGS_SECONDS} s"
     assert lines[1] == marker
     assert lines[3].split("\t")[1].startswith("Duration: ")
+
+
+def json_records(logs_client: Any, group: str, request_id: str) -> dict[str, dict[str, Any]] | None:
+    """The invocation's JSON log records by kind (its INFO record, platform.start and .report), once all arrived."""
+    events = logs_client.filter_log_events(logGroupName=group, filterPattern=f'"{request_id}"')["events"]
+    records: dict[str, dict[str, Any]] = {}
+    for event in events:
+        try:
+            record = json.loads(event["message"])
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records[record.get("type") or record.get("level", "")] = record
+    return records if {"INFO", "platform.start", "platform.report"} <= set(records) else None
+
+
+def test_the_json_log_format_makes_structured_records_with_the_request_id(
+    lambda_client: Any, logs_client: Any, probe: ProbeStack
+) -> None:
+    """With LoggingConfig LogFormat JSON, log records and Lambda's own lines reach the log group as JSON objects.
+
+    AWS: the runtime writes each logging call as {"timestamp", "level", "message", "logger", "requestId"}, at or above
+    the application log level (INFO by default); START and REPORT become {"time", "type": "platform.start" |
+    "platform.report", "record": {"requestId", ...}}, REPORT's with its metrics.
+    """
+    marker = f"json-log-{uuid.uuid4().hex}"
+
+    logged = invoke(lambda_client, probe.json_logs_function_name, {"probe": "log", "log": marker})
+
+    request_id = logged.payload["requestId"]
+    records = poll(
+        lambda: json_records(logs_client, f"/aws/lambda/{probe.json_logs_function_name}", request_id), LOGS_SECONDS
+    )
+    assert records, f"no JSON record, platform.start and platform.report of {request_id} within {LOGS_SECONDS} s"
+    own = records["INFO"]
+    assert {k: own.get(k) for k in ("level", "message", "logger", "requestId")} == {
+        "level": "INFO",
+        "message": marker,
+        "logger": "root",
+        "requestId": request_id,
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", own["timestamp"])
+    assert records["platform.start"]["record"]["requestId"] == request_id
+    report = records["platform.report"]["record"]
+    assert report["requestId"] == request_id
+    assert {"durationMs", "billedDurationMs", "memorySizeMB", "maxMemoryUsedMB"} <= set(report["metrics"])

@@ -1,28 +1,26 @@
 """The local cloud's Lambda workers as processes: catch one in the middle of a batch.
 
 Local only: on AWS the execution environments are out of reach. The runner
-(localcloud/runner) starts one child process per execution environment, with
-the function's name and log stream in its environment. A warm worker waiting
-for its next invocation is blocked reading its stdin, read(0, ...), which
-/proc/<pid>/syscall shows as "0 0x0 ..."; anything else means it holds an
-invocation.
+(localcloud/runner) runs one process per execution environment and lists
+them at GET /workers: process id, function, log stream, and whether each
+holds an invocation (handed over by the Runtime API and not yet answered).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from localcloud.processes import descendants
-from localcloud.runner_process import runner_pid
 from localcloud.settings import Settings
 
-WAITING_ON_STDIN = "0 0x0 "
-# Workers come and go rarely; the process table is re-read this often while polling their states.
+# Workers come and go rarely; the list is re-read this often while polling their states.
 WORKER_LIST_SECONDS = 0.2
 
 
@@ -32,27 +30,26 @@ class WorkerProcess:
     log_stream: str
 
 
+def runner_workers(settings: Settings) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{settings.runner_port}/workers", timeout=5) as response:
+        return json.loads(response.read())
+
+
 def workers_of(settings: Settings, function_name: str) -> list[WorkerProcess]:
     """The runner's live worker processes of one function."""
-    runner = runner_pid(settings)
-    found = []
-    for pid in descendants(runner) if runner is not None else []:
-        try:
-            raw = Path(f"/proc/{pid}/environ").read_bytes().decode("utf-8", "replace")
-        except OSError:
-            continue
-        environ = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
-        if environ.get("AWS_LAMBDA_FUNCTION_NAME") == function_name:
-            found.append(WorkerProcess(pid, environ["AWS_LAMBDA_LOG_STREAM_NAME"]))
-    return found
+    return [
+        WorkerProcess(worker["pid"], worker["log_stream"])
+        for worker in runner_workers(settings)
+        if worker["function"] == function_name
+    ]
 
 
-def waiting(pid: int) -> bool | None:
-    """True while the worker waits for an invocation, False while it runs one, None once it is gone."""
-    try:
-        return Path(f"/proc/{pid}/syscall").read_text().startswith(WAITING_ON_STDIN)
-    except OSError:
+def waiting(settings: Settings, pid: int) -> bool | None:
+    """True while the worker waits for an invocation, False while it holds one, None once it is gone."""
+    state = next((worker for worker in runner_workers(settings) if worker["pid"] == pid), None)
+    if state is None or not Path(f"/proc/{pid}").exists():
         return None
+    return not state["busy"]
 
 
 def stopped(pid: int) -> bool:
@@ -83,13 +80,13 @@ def stop_one_mid_batch(settings: Settings, function_name: str, deadline_seconds:
         if time.monotonic() - listed_at > WORKER_LIST_SECONDS:
             workers, listed_at = workers_of(settings, function_name), time.monotonic()
         for worker in workers:
-            state = waiting(worker.pid)
+            state = waiting(settings, worker.pid)
             if state:
                 seen_waiting.add(worker.pid)
             elif state is False and worker.pid in seen_waiting:
                 with contextlib.suppress(ProcessLookupError):  # it may end at any moment
                     os.kill(worker.pid, signal.SIGSTOP)
-                    if stopped(worker.pid) and waiting(worker.pid) is False:
+                    if stopped(worker.pid) and waiting(settings, worker.pid) is False:
                         return worker
                     os.kill(worker.pid, signal.SIGCONT)
         time.sleep(0.001)

@@ -198,3 +198,57 @@ run "a_name_whose_role_would_pass_iam_s_64_is_rejected" {
 
   expect_failures = [var.name]
 }
+
+run "logs_are_json_in_the_functions_own_group_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON"
+    error_message = "Functions log JSON records (with the request id) unless told otherwise."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_group == "/aws/lambda/worker"
+    error_message = "The function must log to the group the module creates, with its retention."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "INFO"
+    error_message = "JSON logs keep INFO records and above by default."
+  }
+}
+
+run "text_logs_set_no_log_levels" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    log_format = "Text"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == null
+    error_message = "Lambda accepts log levels only with JSON logs."
+  }
+}
+
+run "an_unknown_log_format_is_rejected" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    log_format = "XML"
+  }
+
+  expect_failures = [var.log_format]
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -67,7 +68,7 @@ def test_bad_records_fail_alone(app: Any, output_queue_url: str) -> None:
 
 
 def test_an_id_or_type_that_is_not_a_string_fails_its_record_alone(
-    app: Any, output_queue_url: str, capsys: pytest.CaptureFixture[str]
+    app: Any, output_queue_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # GIVEN a batch mixing good records (one with a null id) and records whose id or type is not a string
     event = {
@@ -90,11 +91,7 @@ def test_an_id_or_type_that_is_not_a_string_fails_its_record_alone(
         "object-type",
         "bool-type",
     ]
-    reasons = {
-        line["messageId"]: line["reason"]
-        for line in map(json.loads, capsys.readouterr().out.splitlines())
-        if line["message"] == "record failed"
-    }
+    reasons = {record.messageId: record.reason for record in caplog.records if record.getMessage() == "record failed"}
     not_a_string = "'{}' is not a string (the API's schema allows only a string)"
     assert reasons == {
         "int-id": not_a_string.format("id"),
@@ -228,11 +225,13 @@ def test_the_poison_marker_comes_from_the_environment(
     assert response == {"batchItemFailures": [{"itemIdentifier": "m"}] if fails else []}
 
 
-def test_the_first_log_line_names_the_batch(app: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_first_log_line_names_the_batch(app: Any, caplog: pytest.LogCaptureFixture) -> None:
     # An invocation killed mid-batch leaves this line behind: it says which records it held.
+    caplog.set_level(logging.INFO)
     app.handler(load_event("sqs_event.json"), None)
-    first = json.loads(capsys.readouterr().out.splitlines()[0])
-    assert (first["message"], first["messageIds"]) == (
+    first = caplog.records[0]
+    assert (first.levelname, first.getMessage(), first.messageIds) == (
+        "INFO",
         "batch received",
         ["059f36b4-87a3-44ab-83d2-661975830a7d", "2e1424d4-f796-459a-8184-9c92662be6da"],
     )

@@ -1,6 +1,7 @@
 # What the contract suite needs besides the deployed pipeline: the probe
-# function (behaviour chosen by its event), the same zip behind a handler that
-# imports a package the zip lacks, and a REST API proxying every path to the
+# function (behaviour chosen by its event, plain text logs), the same zip with
+# JSON logs, the same zip behind a handler that imports a package the zip lacks,
+# and a REST API proxying every path to the
 # probe. Tests create their own queues and event source mappings with boto3;
 # those are named <name_prefix>-contract-*, which is all the probe may touch.
 
@@ -32,6 +33,7 @@ module "probe" {
   handler            = "app.handler"
   timeout            = var.timeout_seconds
   log_retention_days = 1
+  log_format         = "Text"
   tracing_mode       = "PassThrough"
 
   sqs_batch_action_aliases = var.sqs_batch_action_aliases
@@ -59,6 +61,20 @@ module "missing_dependency" {
   handler            = "missing_dependency.handler"
   timeout            = var.timeout_seconds
   log_retention_days = 1
+  tracing_mode       = "PassThrough"
+  policy_statements  = []
+}
+
+module "json_logs" {
+  source = "../../../modules/function"
+
+  name               = "${var.name_prefix}-contract-json-logs"
+  description        = "Contract suite: the probe with Lambda's JSON log format."
+  filename           = var.zip_path
+  handler            = "app.handler"
+  timeout            = var.timeout_seconds
+  log_retention_days = 1
+  log_format         = "JSON"
   tracing_mode       = "PassThrough"
   policy_statements  = []
 }

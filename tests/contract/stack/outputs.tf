@@ -13,6 +13,11 @@ output "missing_dependency_function_name" {
   value       = module.missing_dependency.function_name
 }
 
+output "json_logs_function_name" {
+  description = "The probe with Lambda's JSON log format."
+  value       = module.json_logs.function_name
+}
+
 output "probe_api_url" {
   description = "Base URL of the REST API proxying every path to the probe."
   value = (var.local_endpoint == null

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import io
 import socket
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from localcloud import instance, stale_state
+from localcloud import instance, runner_check, runner_process, stale_state
 from localcloud.environments import ensure_runtime_sdk, ensure_venv
+from localcloud.errors import LocalCloudError
 from localcloud.processes import descendants, pid_alive
 from localcloud.settings import REPO_ROOT, Settings
 
@@ -67,6 +72,57 @@ def test_up_status_down_leave_nothing_running(settings: Settings) -> None:
     assert not [pid for pid in family if pid_alive(pid)]
     assert instance.status(settings).running is False
     assert instance.down(settings) is False
+
+
+def test_a_failed_up_stops_only_what_it_started(settings: Settings) -> None:
+    # GIVEN a local cloud running without the runner, and the runner's port taken by another program
+    without_runner = dataclasses.replace(settings, runner=False)
+    running, _ = instance.up(without_runner)
+    try:
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", settings.runner_port))
+            squatter.listen()
+            # WHEN an up that wants the runner fails to start it
+            with pytest.raises(LocalCloudError, match="in use"):
+                instance.up(settings)
+        # THEN the MiniStack it did not start still runs, as it was
+        after = instance.status(settings)
+        assert (after.pid, after.healthy) == (running.pid, True)
+    finally:
+        instance.down(settings)
+
+
+def create_function(endpoint: str, name: str) -> None:
+    role = stale_state.client("iam", endpoint).create_role(
+        RoleName=f"{name}-role",
+        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}',
+    )["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", "def handler(event, context):\n    return 1\n")
+    stale_state.client("lambda", endpoint).create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": archive.getvalue()}
+    )
+
+
+def test_a_function_the_runner_would_not_get_is_named(settings: Settings) -> None:
+    try:
+        # GIVEN a local cloud started knowing one function's name, holding that function and another
+        instance.up(settings)
+        create_function(settings.endpoint, "probe-fn")
+        create_function(settings.endpoint, "other-fn")
+        # THEN the check names the other, which MiniStack would run on its own interpreter
+        assert runner_check.functions_off_runner(settings) == ["other-fn"]
+        with pytest.raises(
+            LocalCloudError, match=r"1 function\(s\) would run on MiniStack's own interpreter.*other-fn"
+        ):
+            runner_check.run(settings, argparse.Namespace())
+        # AND with the runner stopped, every function is named
+        runner_process.stop(settings)
+        assert runner_check.functions_off_runner(settings) == ["other-fn", "probe-fn"]
+    finally:
+        instance.down(settings)
 
 
 def state_naming(queue_url: str, function_name: str) -> dict:

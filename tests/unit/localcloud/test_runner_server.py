@@ -13,7 +13,7 @@ from localcloud.interpreter import find_python
 from localcloud.runner import server
 from localcloud.runner.catalog import FunctionVersion
 from localcloud.runner.workers import Outcome, Pool
-from tests.unit.localcloud.versions import probe_version
+from tests.unit.localcloud.versions import probe_version, runtime_sdk
 
 VERSION = probe_version(Path("/nonexistent"), handler="app.handler")
 
@@ -59,7 +59,7 @@ def test_a_timeout_is_answered_only_after_the_proxys_own_deadline(monkeypatch: p
     deadline_ms = int(time.time() * 1000) + 50
 
     # WHEN the runner answers it
-    status, payload = invoker.invoke("probe", {}, "req-1", deadline_ms, None)
+    status, payload = invoker.invoke("probe", b"{}", "req-1", deadline_ms, None)
 
     # THEN it first waits past the deadline, so MiniStack's own Sandbox.Timedout is what the caller sees
     assert slept
@@ -75,13 +75,13 @@ def test_an_init_past_its_timeout_answers_as_a_timeout_and_frees_its_slot(
     (tmp_path / "hangs.py").write_text("import time\ntime.sleep(60)\n\n\ndef handler(event, context):\n    return 1\n")
     lines: list[str] = []
     sink = lambda function, stream, line: lines.append(line)  # noqa: E731
-    pool = Pool(find_python("3.12"), "python3.12", Path("/no-sdk"), "us-east-1", "http://localhost:1", sink, 1, 0.3)
+    pool = Pool(find_python("3.12"), "python3.12", runtime_sdk(), "us-east-1", "http://localhost:1", sink, 1, 0.3)
     catalog = FixedCatalog(probe_version(tmp_path, handler="hangs.handler", reserved=1))
     invoker = server.Invoker(catalog, pool, sink)  # type: ignore[arg-type]
     monkeypatch.setattr(server, "TIMEOUT_ANSWER_GRACE_SECONDS", 0)
 
     # WHEN it is invoked twice, each with no time to wait for a slot
-    answers = [invoker.invoke("probe", {}, f"req-{n}", int(time.time() * 1000), None) for n in (1, 2)]
+    answers = [invoker.invoke("probe", b"{}", f"req-{n}", int(time.time() * 1000), None) for n in (1, 2)]
 
     # THEN both end as Lambda's timeout after the init timeout, logged as Lambda logs one: the first freed its slot
     errors = [(status, json.loads(payload)["errorType"]) for status, payload in answers]

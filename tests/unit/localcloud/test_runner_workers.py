@@ -1,23 +1,35 @@
-"""The runner's workers: an isolated runtime interpreter, AWS's context, errors and timeouts."""
+"""The runner's workers: AWS's runtime client in an isolated interpreter, behind our Runtime API."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import textwrap
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from localcloud.interpreter import find_python
-from localcloud.runner.workers import INIT_TIMEOUT_SECONDS, Outcome, Pool, Worker, runtime_environment
-from tests.unit.localcloud.versions import probe_version
+from localcloud.runner.catalog import CREDENTIAL_MARGIN
+from localcloud.runner.runtime_api import Invocation
+from localcloud.runner.workers import (
+    INIT_TIMEOUT_SECONDS,
+    Outcome,
+    Pool,
+    Worker,
+    credentials_expiry,
+    runtime_environment,
+)
+from tests.unit.localcloud.versions import probe_version, runtime_sdk
 
 CREDENTIALS = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
 
 HANDLERS = textwrap.dedent("""
-    import os, sys, time
+    import logging, os, sys, time
 
     def context_and_env(event, context):
         print("hello from the handler")
@@ -31,6 +43,8 @@ HANDLERS = textwrap.dedent("""
             "remaining": context.get_remaining_time_in_millis(),
             "env": {k: os.environ.get(k) for k in ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "AWS_REGION",
                     "LAMBDA_TASK_ROOT", "_HANDLER", "TZ", "MY_SETTING", "AWS_SESSION_TOKEN")},
+            "runtime_api": os.environ.get("AWS_LAMBDA_RUNTIME_API"),
+            "trace_id": os.environ.get("_X_AMZN_TRACE_ID"),
             "path0": sys.path[0],
             "version": "%d.%d" % sys.version_info[:2],
             "event": event,
@@ -51,6 +65,14 @@ HANDLERS = textwrap.dedent("""
 
     def unserializable(event, context):
         return {1, 2}
+
+    def logs(event, context):
+        logging.getLogger().info("structured %s", "hello")
+        print("plain line")
+
+    def dies_mid_line(event, context):
+        os.write(1, b"half a line and half a character \\xe2\\x82")
+        os.kill(os.getpid(), 9)
 """)
 
 
@@ -68,40 +90,40 @@ def code_dir(tmp_path: Path) -> Path:
 
 
 def start(
-    python: str, code_dir: Path, handler: str, sink: list | None = None, init_timeout: float = INIT_TIMEOUT_SECONDS
+    python: str,
+    code_dir: Path,
+    handler: str,
+    sink: list | None = None,
+    init_timeout: float = INIT_TIMEOUT_SECONDS,
+    log_format: str = "Text",
 ) -> Worker:
-    version = dataclasses.replace(probe_version(code_dir, handler), memory_mb=256, environment={"MY_SETTING": "on"})
+    version = dataclasses.replace(
+        probe_version(code_dir, handler, log_format=log_format), memory_mb=256, environment={"MY_SETTING": "on"}
+    )
     env = runtime_environment(
         version,
         CREDENTIALS,
         "2026/01/01/[$LATEST]abc",
         "us-east-1",
         "http://localhost:4566",
-        code_dir.parent / "sdk",
+        runtime_sdk(),
         "python3.12",
     )
     lines = sink if sink is not None else []
     return Worker(version, env, python, lambda function, stream, line: lines.append(line), init_timeout)
 
 
-def invoke(worker: Worker, event: object = None, seconds: float = 3) -> Outcome:
-    return worker.invoke(
-        {
-            "event": event,
-            "request_id": "req-1",
-            "deadline_ms": int((time.time() + seconds) * 1000),
-            "invoked_function_arn": worker.version.arn,
-            "trace_id": None,
-        },
-        time.time() + seconds,
-    )
+def invoke(worker: Worker, event: object = None, seconds: float = 3, trace_id: str | None = None) -> Outcome:
+    deadline = time.time() + seconds
+    invocation = Invocation("req-1", json.dumps(event).encode(), int(deadline * 1000), worker.version.arn, trace_id)
+    return worker.invoke(invocation, deadline)
 
 
 def test_context_and_environment_are_the_runtimes(python: str, code_dir: Path) -> None:
     lines: list[str] = []
     worker = start(python, code_dir, "app.context_and_env", lines)
     try:
-        outcome = invoke(worker, {"k": "v"})
+        outcome = invoke(worker, {"k": "v"}, trace_id="Root=1-abc")
     finally:
         worker.kill()
     result = json.loads(outcome.payload or "null")
@@ -121,6 +143,8 @@ def test_context_and_environment_are_the_runtimes(python: str, code_dir: Path) -
         "MY_SETTING": "on",
         "AWS_SESSION_TOKEN": "token",
     }
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", result["runtime_api"])
+    assert result["trace_id"] == "Root=1-abc"
     assert result["path0"] == str(code_dir)
     assert result["version"] == "3.12"
     assert result["event"] == {"k": "v"}
@@ -209,7 +233,7 @@ def make_pool(python: str, max_workers: int) -> Pool:
     return Pool(
         python,
         "python3.12",
-        Path("/nonexistent-sdk"),
+        runtime_sdk(),
         "us-east-1",
         "http://localhost:1",
         lambda function, stream, line: None,
@@ -241,3 +265,80 @@ def test_reserved_concurrency_is_a_hard_cap(python: str, code_dir: Path) -> None
     finally:
         assert first is not None
         first.kill()
+
+
+def test_json_log_format_makes_the_runtimes_logging_structured(python: str, code_dir: Path) -> None:
+    # GIVEN a function whose LoggingConfig says JSON
+    lines: list[str] = []
+    worker = start(python, code_dir, "app.logs", lines, log_format="JSON")
+    # WHEN it logs through the standard logging module and prints
+    try:
+        invoke(worker)
+    finally:
+        worker.kill()
+    # THEN the runtime client writes the log record as JSON with the request id (INFO passes: the default
+    # application log level), and a print stays plain text, as on AWS
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert [(r["level"], r["message"], r["requestId"]) for r in records] == [("INFO", "structured hello", "req-1")]
+    assert "plain line" in lines
+
+
+def test_a_worker_killed_mid_line_ends_the_invocation_and_keeps_the_line(python: str, code_dir: Path) -> None:
+    # GIVEN a handler that writes half a line, ending in half a UTF-8 character, and is killed
+    lines: list[str] = []
+    worker = start(python, code_dir, "app.dies_mid_line", lines)
+    # WHEN it is invoked
+    outcome = invoke(worker, seconds=5)
+    # THEN the invocation ends at once as the runtime's exit, and the half line still reaches the log
+    assert outcome.error is not None
+    assert outcome.error["errorType"] == "Runtime.ExitError"
+    assert poll_for(lambda: "half a line and half a character \ufffd" in lines)
+
+
+def poll_for(condition: Callable[[], bool], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_worker_is_retired_before_its_credentials_expire(python: str, code_dir: Path) -> None:
+    # GIVEN a warm worker started with a short session: its credentials expire 3 s past the margin
+    pool = make_pool(python, max_workers=1)
+    version = probe_version(code_dir, handler="app.context_and_env")
+    expires = datetime.now(UTC) + CREDENTIAL_MARGIN + timedelta(seconds=3)
+    short_session = {**CREDENTIALS, "Expiration": expires}
+    first = pool.acquire(version, short_session, time.time() + 1)
+    assert first is not None
+    assert first.credentials_expire == credentials_expiry(short_session)
+    pool.release(first)
+    # WHEN an invocation comes whose deadline falls within the margin of that expiry
+    second = pool.acquire(version, {**CREDENTIALS, "Expiration": expires + timedelta(hours=1)}, time.time() + 5)
+    try:
+        # THEN the warm worker is not reused (it would call AWS with expired credentials) but retired
+        assert second is not None
+        assert second is not first
+        assert not first.alive
+    finally:
+        pool.shutdown()
+        if second is not None:
+            second.kill()
+
+
+def test_the_pool_lists_its_live_workers_and_whether_each_holds_an_invocation(python: str, code_dir: Path) -> None:
+    # GIVEN a pool with one warm worker of a function
+    pool = make_pool(python, max_workers=1)
+    worker = pool.acquire(probe_version(code_dir, handler="app.context_and_env"), CREDENTIALS, time.time() + 5)
+    assert worker is not None
+    try:
+        # THEN the runner's list names its process, function and log stream, idle
+        assert pool.describe() == [
+            {"pid": worker.process.pid, "function": "probe", "log_stream": worker.log_stream, "busy": False}
+        ]
+        # AND a worker that is gone leaves the list
+        worker.kill()
+        assert pool.describe() == []
+    finally:
+        pool.shutdown()

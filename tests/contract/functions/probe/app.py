@@ -7,6 +7,7 @@ A direct invocation carries a command, {"probe": <name>, ...}:
   raise   raises ProbeError(`message`)
   return  returns `value` as it is (e.g. a malformed API Gateway proxy response)
   noop    returns null, printing `log` first when given (invoke overhead)
+  log     logs `log` through the standard logging module at INFO, returns the request id
 An API Gateway proxy event carries the command as its JSON body (none: echo); an echo is
 wrapped in a 200 proxy response, a `return` value is returned unwrapped.
 An SQS batch carries one command per record body: every batch is reported to
@@ -21,6 +22,7 @@ so an invocation that records nothing costs what an empty handler costs.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import time
@@ -78,6 +80,9 @@ def run(command: dict[str, Any], event: Any, context: Any) -> Any:
         raise ProbeError(command.get("message", "raised on request"))
     if action == "return":
         return command.get("value")
+    if action == "log":
+        logging.getLogger().info(command["log"])
+        return {"requestId": context.aws_request_id}
     if action == "noop":
         if "log" in command:
             print(command["log"])
