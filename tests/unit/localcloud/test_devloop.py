@@ -20,11 +20,12 @@ from localcloud.interpreter import find_python
 from localcloud.processes import wait_until
 from localcloud.runner.debugger import LAUNCHER, Debugger, debug_command
 from localcloud.runner.devloop import DevLoop, DevLoopState, WatchedFunction, read_state, write_state
+from localcloud.runner.runtime_api import Invocation
 from localcloud.runner.workers import Worker, runtime_environment
 from localcloud.settings import Settings
 from localcloud.watch import Watcher, deployed_name
 from tests.live.dap import DapClient
-from tests.unit.localcloud.versions import probe_version
+from tests.unit.localcloud.versions import probe_version, runtime_sdk
 
 CREDENTIALS = {"AccessKeyId": "AKIA", "SecretAccessKey": "s", "SessionToken": "token"}
 
@@ -216,7 +217,13 @@ def test_a_worker_under_debugpy_waits_for_the_ide_and_stops_at_a_breakpoint(tmp_
     debugger = Debugger(free_port(), ensure_debugpy(settings))
     version = dataclasses.replace(probe_version(code, "app.handler"), debugger=debugger, timeout_seconds=120)
     env = runtime_environment(
-        version, CREDENTIALS, "2026/01/01/[$LATEST]abc", "us-east-1", "http://localhost:4566", tmp_path, "python3.12"
+        version,
+        CREDENTIALS,
+        "2026/01/01/[$LATEST]abc",
+        "us-east-1",
+        "http://localhost:4566",
+        runtime_sdk(),
+        "python3.12",
     )
     started: list[Worker] = []
     # WHEN it starts, it waits (no init timeout) until an IDE attaches
@@ -232,10 +239,7 @@ def test_a_worker_under_debugpy_waits_for_the_ide_and_stops_at_a_breakpoint(tmp_
         answer: list[object] = []
         invoking = threading.Thread(
             target=lambda: answer.append(
-                worker.invoke(
-                    {"event": {}, "request_id": "r1", "deadline_ms": 0, "invoked_function_arn": version.arn},
-                    time.time() + 60,
-                )
+                worker.invoke(Invocation("r1", b"{}", int((time.time() + 60) * 1000), version.arn), time.time() + 60)
             )
         )
         invoking.start()
@@ -243,7 +247,7 @@ def test_a_worker_under_debugpy_waits_for_the_ide_and_stops_at_a_breakpoint(tmp_
         assert stopped["body"]["reason"] == "breakpoint"
         client.request("continue", {"threadId": stopped["body"]["threadId"]})
         invoking.join(30)
-        assert answer[0].payload == "42"
+        assert answer[0].payload == b"42"
     finally:
         client.close()
         for worker in started:
