@@ -385,7 +385,9 @@ clean: ## Remove build output and the local cloud's files (stops it first)
 # else already set is left alone. One state per region: the setting is per
 # account and region.
 ACCOUNT_DIR := account
-ACCOUNT_WORKSPACE := $(WORKSPACE)-$(REGION)
+# One state per account and region: on the local target that is per local cloud (port), shared by
+# every stack deployed into it (make test deploys several at once; the lock makes them take turns).
+ACCOUNT_WORKSPACE := $(if $(filter local,$(TARGET)),local-$(LOCALCLOUD_PORT),$(WORKSPACE))-$(REGION)
 TFA := TF_WORKSPACE=$(ACCOUNT_WORKSPACE) terraform -chdir=$(ACCOUNT_DIR)
 ACCOUNT_STATE_FILE := $(ACCOUNT_DIR)/terraform.tfstate.d/$(ACCOUNT_WORKSPACE)/terraform.tfstate
 
@@ -412,7 +414,7 @@ redrive: cloud-reachable init ## Move a DLQ's messages back to its queue once th
 .PHONY: account-apply
 account-apply:
 	@$(TFA) init -input=false >/dev/null
-	@$(TFA) apply -auto-approve -input=false -no-color -var region=$(REGION) > build/logs/account-$(ACCOUNT_WORKSPACE).log 2>&1 \
+	@$(TFA) apply -auto-approve -input=false -no-color -lock-timeout=5m -var region=$(REGION) > build/logs/account-$(ACCOUNT_WORKSPACE).log 2>&1 \
 		|| { grep -E '^(Error|│)' build/logs/account-$(ACCOUNT_WORKSPACE).log; \
 		     echo "error: setting up the account's API Gateway CloudWatch role failed; full log: build/logs/account-$(ACCOUNT_WORKSPACE).log"; exit 1; }
 
