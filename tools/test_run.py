@@ -241,9 +241,9 @@ def clean_plans(run: Run, prefix: str) -> bool:
 
 
 def deploy(run: Run) -> bool:
-    # Seen once in about ten runs: the contract probe's apply failed with a 409 ConflictException on a
-    # CreateResource MiniStack had already carried out. The resource is then in the cloud but not in the
-    # state, so only a fresh cloud recovers; the warning keeps the retry visible.
+    # On a loaded machine the provider's SDK sometimes sends a create again after dropping a connection
+    # MiniStack had already answered (docs/testing.md); a CreateResource sent twice fails the apply with a 409
+    # and leaves a resource the state does not hold, so only a fresh cloud recovers. The warning keeps it visible.
     with run.phase(DEPLOY) as phase:
         passed = bring_up(run)
         if not passed and not run.interrupted:

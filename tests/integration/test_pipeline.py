@@ -224,3 +224,13 @@ def test_burst_every_message_is_accounted_for_once(
     keep_books(report)
     assert (report.delivered, report.dead_lettered) == (200, 0)
     assert not report.duplicates
+
+
+def test_the_input_queue_has_exactly_one_consumer(stack: Stack, sqs: Any, lambda_client: Any) -> None:
+    # The provider's SDK re-sends a create whose answer it lost (docs/testing.md, the bring-up retry); a second
+    # event source mapping would be a silent second consumer of the input queue, so the deploy is checked for one.
+    queue_arn = sqs.get_queue_attributes(QueueUrl=stack.input_queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    mappings = lambda_client.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]
+    assert [m["FunctionArn"].rsplit(":", 1)[-1] for m in mappings] == [stack.process_function_name]
