@@ -7,6 +7,7 @@ addresses (MINISTACK_LAMBDA_PROXY_<function>) from its environment at start.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import signal
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def answering(settings: Settings) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{settings.runner_port}/", timeout=1):
             return True
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
         return False
 
 

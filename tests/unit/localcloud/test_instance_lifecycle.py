@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import random
 import socket
 import zipfile
 from pathlib import Path
@@ -21,16 +22,26 @@ pytestmark = pytest.mark.slow
 
 
 def free_port_pair() -> int:
-    """A port whose successor (the runner's) is free as well."""
+    """A port whose successor (the runner's) is free as well, both below Linux's ephemeral range.
+
+    A port the kernel hands out for outgoing connections (32768-60999) can be
+    taken by one between this check and the cloud's start, and a client
+    connecting to a free ephemeral port can even connect to itself.
+    """
     for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port < 65000:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
-                    return port
+        port = random.randrange(20000, 32000, 2)
+        if all(bindable(candidate) for candidate in (port, port + 1)):
+            return port
     raise RuntimeError("no free port pair")
+
+
+def bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @pytest.fixture
