@@ -45,13 +45,10 @@ SELECT_WORKSPACE ?= yes
 VENV_PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 INIT_STAMP := .terraform/.initialized
-PIPELINE_FUNCTIONS := $(NAME_PREFIX)-process-input-queue $(NAME_PREFIX)-check-output-queue
-# The contract suite's probe stack (tests/contract/stack), deployed beside the pipeline.
-CONTRACT_FUNCTIONS := $(NAME_PREFIX)-contract-probe $(NAME_PREFIX)-contract-missing-dep $(NAME_PREFIX)-contract-json-logs
-# EXTRA_FUNCTIONS adds benchmark or other probes.
+# Functions made by Terraform reach our runner through their own environment (local_runner_url).
+# EXTRA_FUNCTIONS names functions created outside Terraform (the benchmark's boto3 probes): the local
+# cloud hands them to the runner only if it knew their names when it started.
 EXTRA_FUNCTIONS ?=
-# Every function the local cloud hands to our runner.
-FUNCTIONS := $(PIPELINE_FUNCTIONS) $(CONTRACT_FUNCTIONS) $(EXTRA_FUNCTIONS)
 ZIPS := build/process_input_queue.zip build/check_output_queue.zip
 STATE_FILE := terraform.tfstate.d/$(WORKSPACE)/terraform.tfstate
 CONTRACT_DIR := tests/contract/stack
@@ -69,11 +66,11 @@ TFW := TF_WORKSPACE=$(WORKSPACE) terraform
 # A target's settings: targets/<TARGET>.tfvars (every local difference, each
 # with its reason), then what make knows (names, the port), then the caller's.
 TF_VARS = -var-file=$(CURDIR)/targets/$(TARGET).tfvars -var name_prefix=$(NAME_PREFIX) -var region=$(REGION) \
-	$(if $(LOCAL_ENDPOINT),-var local_endpoint=$(LOCAL_ENDPOINT)) $(EXTRA_TF_VARS)
+	$(LOCAL_TF_VARS) $(EXTRA_TF_VARS)
 TFC := $(TFW) -chdir=$(CONTRACT_DIR)
 # Static checks keep their own .terraform, so they can run while a deploy inits.
 TFS := TF_DATA_DIR=$(CURDIR)/build/terraform-static terraform
-CONTRACT_TF_VARS = $(if $(LOCAL_ENDPOINT),-var-file=$(CURDIR)/targets/local-contract.tfvars -var local_endpoint=$(LOCAL_ENDPOINT)) \
+CONTRACT_TF_VARS = $(if $(LOCAL_ENDPOINT),-var-file=$(CURDIR)/targets/local-contract.tfvars $(LOCAL_TF_VARS)) \
 	-var name_prefix=$(NAME_PREFIX) -var zip_path=$(CURDIR)/$(CONTRACT_ZIP)
 # The Terraform commands make env gives the variables to (TF_CLI_ARGS_<command>);
 # make itself ignores what a shell holds after eval "$(make env)" and sets its own.
@@ -82,6 +79,10 @@ unexport TF_WORKSPACE TF_CLI_ARGS $(addprefix TF_CLI_ARGS_,$(TF_SUBCOMMANDS_WITH
 
 ifeq ($(TARGET),local)
 LOCAL_ENDPOINT := http://localhost:$(LOCALCLOUD_PORT)
+# The Lambda runner listens on the local cloud's port + 1 (localcloud/settings.py runner_port).
+LOCAL_RUNNER_URL := http://127.0.0.1:$(shell echo $$(($(LOCALCLOUD_PORT) + 1)))
+# What the targets/local*.tfvars files cannot know: the port.
+LOCAL_TF_VARS := -var local_endpoint=$(LOCAL_ENDPOINT) -var local_runner_url=$(LOCAL_RUNNER_URL)
 # The local target never uses a developer's real credentials.
 export AWS_ENDPOINT_URL := $(LOCAL_ENDPOINT)
 export AWS_ACCESS_KEY_ID := test
@@ -90,9 +91,10 @@ export AWS_DEFAULT_REGION := $(REGION)
 export AWS_REGION := $(REGION)
 unexport AWS_PROFILE AWS_SESSION_TOKEN
 export LOCALCLOUD_PORT
-export LOCALCLOUD_FUNCTIONS := $(FUNCTIONS)
+export LOCALCLOUD_FUNCTIONS := $(EXTRA_FUNCTIONS)
 else
 LOCAL_ENDPOINT :=
+LOCAL_TF_VARS :=
 # A shell still pointing at a local endpoint must not turn an AWS deploy into a local one.
 unexport AWS_ENDPOINT_URL
 endif
@@ -188,7 +190,7 @@ endif
 
 .PHONY: logs
 logs: cloud-reachable ## Follow the functions' logs (CloudWatch Logs; TARGET=aws too)
-	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) $(addprefix --function ,$(PIPELINE_FUNCTIONS))
+	$(LC) logs --follow $(if $(filter local,$(TARGET)),--runner-wrappers) --function $(NAME_PREFIX)-process-input-queue --function $(NAME_PREFIX)-check-output-queue
 
 ##@ Inner loop
 

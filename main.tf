@@ -35,6 +35,8 @@ module "process_input_queue" {
   timeout            = var.process_timeout_seconds
   log_retention_days = var.log_retention_days
 
+  local_runner_url = var.local_runner_url
+
   sqs_batch_action_aliases = var.sqs_batch_action_aliases
 
   # Queue names and ARNs are known at plan time, so the functions deploy
@@ -99,6 +101,8 @@ module "check_output_queue" {
   runtime            = var.lambda_runtime
   timeout            = var.outbox_wait_seconds + 5
   log_retention_days = var.log_retention_days
+
+  local_runner_url = var.local_runner_url
 
   sqs_batch_action_aliases = var.sqs_batch_action_aliases
 

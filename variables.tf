@@ -21,6 +21,12 @@ variable "local_endpoint" {
   default     = null
 }
 
+variable "local_runner_url" {
+  description = "Base URL of the local cloud's Lambda runner (its port is the local cloud's + 1) when deploying there; null on AWS. Every function gets it, so the local cloud runs them all in the runner; targets/local.tfvars sets it."
+  type        = string
+  default     = null
+}
+
 variable "build_dir" {
   description = "Folder holding the function zips written by make build."
   type        = string

@@ -1,7 +1,8 @@
 """Start and stop our Lambda runner, and tell MiniStack where it listens.
 
 The runner is started before MiniStack, because MiniStack reads the proxy
-addresses (MINISTACK_LAMBDA_PROXY_<function>) from its environment at start.
+addresses of functions created outside Terraform (MINISTACK_LAMBDA_PROXY_<function>)
+from its environment at start.
 """
 
 from __future__ import annotations
@@ -63,9 +64,12 @@ def proxy_urls(settings: Settings) -> dict[str, str]:
 
 
 def start(settings: Settings) -> dict[str, str]:
-    """Start the runner if it is not running; returns the proxy address of each function."""
-    if not settings.function_names:
-        raise LocalCloudError("the runner needs the function names (LOCALCLOUD_FUNCTIONS); the Makefile sets them")
+    """Start the runner if it is not running; returns the proxy address of each function named in advance.
+
+    Functions deployed by Terraform name the runner in their own environment
+    (modules/function local_runner_url), so no name is needed; only functions
+    created otherwise (LOCALCLOUD_FUNCTIONS) are routed by MiniStack's environment.
+    """
     if runner_pid(settings) is None:
         if port_in_use(settings.runner_port):
             raise LocalCloudError(

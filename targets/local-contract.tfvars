@@ -6,5 +6,9 @@
 # -var local_endpoint=... after this file when LOCALCLOUD_PORT is not 4566.
 local_endpoint = "http://localhost:4566"
 
+# Where the local cloud's Lambda runner answers: every probe function runs in it.
+# make passes -var local_runner_url=... beside local_endpoint.
+local_runner_url = "http://127.0.0.1:4567"
+
 # MiniStack authorizes SQS batch calls by their own action names (docs/fidelity.md).
 sqs_batch_action_aliases = true

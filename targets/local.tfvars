@@ -8,6 +8,13 @@
 # -var local_endpoint=... after this file when LOCALCLOUD_PORT is not 4566.
 local_endpoint = "http://localhost:4566"
 
+# Where the local cloud's Lambda runner answers (the local cloud's port + 1).
+# Every function's environment then names it (MINISTACK_LAMBDA_PROXY_URL), so
+# MiniStack hands each one to the runner, whatever its name; the runner hides
+# the variable from the handler. make passes -var local_runner_url=... beside
+# local_endpoint.
+local_runner_url = "http://127.0.0.1:4567"
+
 # MiniStack accepts PutMetricAlarm but cannot read an alarm back, so every plan
 # would want to re-create the DLQ alarms (docs/fidelity.md).
 dlq_alarms_enabled = false

@@ -49,10 +49,6 @@ class TestStack:
     # The fault test files run on it, one after the other.
     faults: tuple[str, ...] = ()
 
-    @property
-    def functions(self) -> list[str]:
-        return [f"{self.name_prefix}-process-input-queue", f"{self.name_prefix}-check-output-queue"]
-
 
 FAULTS_DIR = "tests/faults"
 # The main stack: the integration and contract suites, then, alone, the faults
@@ -108,7 +104,7 @@ class Run:
     interrupted: bool = False
 
     def live_vars(self, stack: TestStack) -> list[str]:
-        """make test's stacks: a local cloud of its own whose runner hosts every stack's functions, a workspace
+        """make test's stacks: a local cloud of its own (its runner hosts every stack's functions), a workspace
         per stack, the fast-failing settings, state persisted so a fault can restart the cloud with a backlog."""
         return [
             "TARGET=local",
@@ -117,7 +113,6 @@ class Run:
             f"NAME_PREFIX={stack.name_prefix}",
             "SELECT_WORKSPACE=no",
             f"EXTRA_TF_VARS={self.stack_vars}",
-            f"EXTRA_FUNCTIONS={' '.join(f for other in FAULT_STACKS for f in other.functions)}",
             "LOCALCLOUD_PERSIST=true",
         ]
 

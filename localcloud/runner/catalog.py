@@ -25,6 +25,9 @@ import boto3
 from localcloud.runner.debugger import Debugger
 
 CONFIG_TTL_SECONDS = 1.0
+# How the local cloud's Terraform routes a function to the runner (modules/function local_runner_url):
+# MiniStack posts its invocations to this URL. AWS has no such variable, so the handler never sees it.
+PROXY_URL_VARIABLE = "MINISTACK_LAMBDA_PROXY_URL"
 # Credentials handed to an execution environment must outlive its invocation by this much.
 CREDENTIAL_MARGIN = timedelta(minutes=5)
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localcloud.runner.catalog import CREDENTIAL_MARGIN, FunctionVersion
+from localcloud.runner.catalog import CREDENTIAL_MARGIN, PROXY_URL_VARIABLE, FunctionVersion
 from localcloud.runner.debugger import Debugger, debug_command
 from localcloud.runner.runtime_api import Event, Invocation, RuntimeApi
 
@@ -87,7 +87,9 @@ def runtime_environment(
 ) -> dict[str, str]:
     """The variables AWS's runtime sets, then the function's own, then the local endpoint.
 
-    AWS_LAMBDA_RUNTIME_API is added by the Worker, which owns the Runtime API.
+    AWS_LAMBDA_RUNTIME_API is added by the Worker, which owns the Runtime API. The
+    function's MINISTACK_LAMBDA_PROXY_URL only routes it to us: the handler sees
+    what AWS would give it, without it.
     """
     env = {
         "AWS_LAMBDA_FUNCTION_NAME": version.name,
@@ -113,7 +115,7 @@ def runtime_environment(
     if version.log_format == "JSON":
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
         env["AWS_LAMBDA_LOG_LEVEL"] = version.application_log_level or "INFO"
-    env.update(version.environment)
+    env.update({name: value for name, value in version.environment.items() if name != PROXY_URL_VARIABLE})
     # The one addition AWS does not make: the SDK must reach the local cloud.
     env["AWS_ENDPOINT_URL"] = endpoint
     return env

@@ -22,6 +22,12 @@ locals {
     Resource = ["*"]
   }] : []
 
+  # On the local cloud only: the variable by which MiniStack forwards this
+  # function's invocations to our runner (docs/local-runtime.md).
+  environment = merge(var.environment, var.local_runner_url == null ? {} : {
+    MINISTACK_LAMBDA_PROXY_URL = "${trimsuffix(var.local_runner_url, "/")}/functions/${var.name}"
+  })
+
   batchable_sqs_actions = ["sqs:SendMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
 
   caller_statements = [for statement in var.policy_statements : {
@@ -89,10 +95,10 @@ resource "aws_lambda_function" "this" {
   reserved_concurrent_executions = var.reserved_concurrent_executions == null ? -1 : var.reserved_concurrent_executions
 
   dynamic "environment" {
-    for_each = length(var.environment) > 0 ? [1] : []
+    for_each = length(local.environment) > 0 ? [1] : []
 
     content {
-      variables = var.environment
+      variables = local.environment
     }
   }
 

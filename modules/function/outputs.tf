@@ -34,6 +34,6 @@ output "policy" {
 }
 
 output "environment" {
-  description = "The function's environment variables, for review and tests."
-  value       = var.environment
+  description = "The function's environment variables as deployed (with the local runner's address when local_runner_url is set), for review and tests."
+  value       = local.environment
 }

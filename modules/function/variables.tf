@@ -58,6 +58,12 @@ variable "environment" {
   default     = {}
 }
 
+variable "local_runner_url" {
+  description = "Base URL of the local cloud's Lambda runner (e.g. http://127.0.0.1:4567); null on AWS. When set, the function's environment gains MINISTACK_LAMBDA_PROXY_URL=<this>/functions/<name>, which makes the local cloud hand its invocations to the runner; the runner hides that variable from the handler."
+  type        = string
+  default     = null
+}
+
 variable "reserved_concurrent_executions" {
   description = "Concurrent executions reserved for (and capping) this function; null leaves it on the account's unreserved pool."
   type        = number

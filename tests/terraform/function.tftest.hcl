@@ -252,3 +252,59 @@ run "an_unknown_log_format_is_rejected" {
 
   expect_failures = [var.log_format]
 }
+
+run "no_runner_address_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    environment = { MINE = "on" }
+  }
+
+  assert {
+    condition     = var.local_runner_url == null && aws_lambda_function.this.environment[0].variables == tomap({ MINE = "on" })
+    error_message = "On AWS (local_runner_url null) the function's environment must be exactly the caller's."
+  }
+}
+
+run "no_environment_block_without_variables_or_runner" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.environment) == 0
+    error_message = "A function without variables and without the local runner gets no environment block."
+  }
+}
+
+run "the_local_runner_address_names_the_function" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    environment      = { MINE = "on" }
+    local_runner_url = "http://127.0.0.1:4567/"
+  }
+
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables == tomap({
+      MINE                       = "on"
+      MINISTACK_LAMBDA_PROXY_URL = "http://127.0.0.1:4567/functions/worker"
+    })
+    error_message = "With local_runner_url the local cloud must be told to post the function's invocations to <runner>/functions/<name>."
+  }
+
+  assert {
+    condition     = output.environment.MINISTACK_LAMBDA_PROXY_URL == "http://127.0.0.1:4567/functions/worker"
+    error_message = "The environment output must show the variables as deployed."
+  }
+}

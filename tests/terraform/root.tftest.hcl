@@ -177,6 +177,34 @@ run "the_poison_marker_reaches_the_function" {
   }
 }
 
+run "functions_carry_no_runner_address_on_aws" {
+  command = plan
+
+  assert {
+    condition = var.local_runner_url == null && !anytrue([
+      for environment in [module.process_input_queue.environment, module.check_output_queue.environment] :
+      contains(keys(environment), "MINISTACK_LAMBDA_PROXY_URL")
+    ])
+    error_message = "On AWS (local_runner_url null) no function may carry the local runner's address."
+  }
+}
+
+run "every_function_names_the_local_runner_on_the_local_cloud" {
+  command = plan
+
+  variables {
+    local_runner_url = "http://127.0.0.1:4567"
+  }
+
+  assert {
+    condition = (
+      module.process_input_queue.environment.MINISTACK_LAMBDA_PROXY_URL == "http://127.0.0.1:4567/functions/inbox-pipeline-process-input-queue"
+      && module.check_output_queue.environment.MINISTACK_LAMBDA_PROXY_URL == "http://127.0.0.1:4567/functions/inbox-pipeline-check-output-queue"
+    )
+    error_message = "On the local cloud each function must route itself to the runner under its own name."
+  }
+}
+
 run "an_empty_poison_marker_turns_the_rule_off" {
   command = plan
 

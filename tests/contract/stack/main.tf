@@ -36,6 +36,8 @@ module "probe" {
   log_format         = "Text"
   tracing_mode       = "PassThrough"
 
+  local_runner_url = var.local_runner_url
+
   sqs_batch_action_aliases = var.sqs_batch_action_aliases
 
   policy_statements = [
@@ -62,6 +64,7 @@ module "missing_dependency" {
   timeout            = var.timeout_seconds
   log_retention_days = 1
   tracing_mode       = "PassThrough"
+  local_runner_url   = var.local_runner_url
   policy_statements  = []
 }
 
@@ -76,6 +79,7 @@ module "json_logs" {
   log_retention_days = 1
   log_format         = "JSON"
   tracing_mode       = "PassThrough"
+  local_runner_url   = var.local_runner_url
   policy_statements  = []
 }
 

@@ -16,6 +16,12 @@ variable "local_endpoint" {
   default     = null
 }
 
+variable "local_runner_url" {
+  description = "Base URL of the local cloud's Lambda runner (its port is the local cloud's + 1) when deploying there; null on AWS. Every function gets it, so the local cloud runs them all in the runner; targets/local-contract.tfvars sets it."
+  type        = string
+  default     = null
+}
+
 variable "zip_path" {
   description = "Path of the probe's zip (make test-contract builds it)."
   type        = string

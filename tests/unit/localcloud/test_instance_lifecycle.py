@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import json
 import random
 import socket
 import zipfile
@@ -103,7 +104,12 @@ def test_a_failed_up_stops_only_what_it_started(settings: Settings) -> None:
         instance.down(settings)
 
 
-def create_function(endpoint: str, name: str) -> None:
+def create_function(
+    endpoint: str,
+    name: str,
+    environment: dict[str, str] | None = None,
+    code: str = "def handler(event, context):\n    return 1\n",
+) -> None:
     role = stale_state.client("iam", endpoint).create_role(
         RoleName=f"{name}-role",
         AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
@@ -111,29 +117,64 @@ def create_function(endpoint: str, name: str) -> None:
     )["Role"]["Arn"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("app.py", "def handler(event, context):\n    return 1\n")
+        zipped.writestr("app.py", code)
     stale_state.client("lambda", endpoint).create_function(
-        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": archive.getvalue()}
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": archive.getvalue()},
+        Environment={"Variables": environment or {}},
     )
 
 
 def test_a_function_the_runner_would_not_get_is_named(settings: Settings) -> None:
     try:
-        # GIVEN a local cloud started knowing one function's name, holding that function and another
+        # GIVEN a local cloud started knowing one function's name (EXTRA_FUNCTIONS), holding that function,
+        # one naming the runner in its own environment (modules/function), one naming another function's
+        # address, and one naming nothing
         instance.up(settings)
         create_function(settings.endpoint, "probe-fn")
+        own = {"MINISTACK_LAMBDA_PROXY_URL": runner_process.proxy_url(settings, "own-fn")}
+        create_function(settings.endpoint, "own-fn", own)
+        create_function(settings.endpoint, "copied-fn", own)
         create_function(settings.endpoint, "other-fn")
-        # THEN the check names the other, which MiniStack would run on its own interpreter
-        assert runner_check.functions_off_runner(settings) == ["other-fn"]
+        # THEN the check names the two the runner would not serve as themselves
+        assert runner_check.functions_off_runner(settings) == ["copied-fn", "other-fn"]
         with pytest.raises(
-            LocalCloudError, match=r"1 function\(s\) would run on MiniStack's own interpreter.*other-fn"
+            LocalCloudError, match=r"2 function\(s\) would run on MiniStack's own interpreter.*copied-fn, other-fn"
         ):
             runner_check.run(settings, argparse.Namespace())
         # AND with the runner stopped, every function is named
         runner_process.stop(settings)
-        assert runner_check.functions_off_runner(settings) == ["other-fn", "probe-fn"]
+        assert runner_check.functions_off_runner(settings) == ["copied-fn", "other-fn", "own-fn", "probe-fn"]
     finally:
         instance.down(settings)
+
+
+def test_a_function_naming_the_runner_runs_there_without_seeing_the_address(settings: Settings) -> None:
+    # GIVEN a local cloud started knowing no function names
+    unnamed = dataclasses.replace(settings, function_names=())
+    try:
+        instance.up(unnamed)
+        # WHEN a function created afterwards, naming the runner in its environment, is invoked
+        address = runner_process.proxy_url(unnamed, "seen-fn")
+        code = (
+            "import os\n"
+            "NAMES = ('MINISTACK_LAMBDA_PROXY_URL', 'AWS_LAMBDA_RUNTIME_API', 'MINE')\n"
+            "def handler(event, context):\n"
+            "    return {k: os.environ.get(k) for k in NAMES}\n"
+        )
+        create_function(unnamed.endpoint, "seen-fn", {"MINISTACK_LAMBDA_PROXY_URL": address, "MINE": "kept"}, code)
+        response = stale_state.client("lambda", unnamed.endpoint).invoke(FunctionName="seen-fn")
+        seen = json.loads(response["Payload"].read())
+        # THEN it ran in the runner (its Runtime API), with its own variables but not the routing one
+        assert seen["AWS_LAMBDA_RUNTIME_API"], seen
+        assert seen["MINE"] == "kept"
+        assert seen["MINISTACK_LAMBDA_PROXY_URL"] is None
+        assert runner_check.functions_off_runner(unnamed) == []
+    finally:
+        instance.down(unnamed)
 
 
 def state_naming(queue_url: str, function_name: str) -> dict:

@@ -342,3 +342,19 @@ def test_the_pool_lists_its_live_workers_and_whether_each_holds_an_invocation(py
         assert pool.describe() == []
     finally:
         pool.shutdown()
+
+
+def test_the_runners_address_is_hidden_from_the_handler(code_dir: Path) -> None:
+    # GIVEN a function whose environment routes it to the runner (modules/function local_runner_url)
+    address = "http://127.0.0.1:4567/functions/probe"
+    version = dataclasses.replace(
+        probe_version(code_dir, "app.handler"), environment={"MINISTACK_LAMBDA_PROXY_URL": address, "MINE": "on"}
+    )
+    # WHEN its execution environment's variables are made
+    env = runtime_environment(
+        version, CREDENTIALS, "stream", "us-east-1", "http://localhost:4566", runtime_sdk(), "python3.12"
+    )
+    # THEN it keeps its own variables but not the one AWS would never give it
+    assert env["MINE"] == "on"
+    assert "MINISTACK_LAMBDA_PROXY_URL" not in env
+    assert address not in env.values()
