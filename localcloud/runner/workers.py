@@ -250,7 +250,7 @@ class Worker:
         return self.process.poll() is None
 
     def invoke(self, invocation: Invocation, deadline: float) -> Outcome:
-        self.api.invocations.put(invocation)
+        self.api.hand(invocation)
         try:
             event = self.api.events.get(timeout=max(deadline - time.time(), 0))
         except queue.Empty:
