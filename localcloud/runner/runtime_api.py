@@ -28,14 +28,13 @@ import queue
 import socket
 import threading
 from dataclasses import dataclass
-from typing import BinaryIO
+
+from localcloud.runner.http11 import BadRequest, Request, answer, read_request
 
 PREFIX = "/2018-06-01/runtime/"
 NEXT = PREFIX + "invocation/next"
 ACCEPTED = b'{"status": "OK"}'
 NOT_FOUND = b'{"errorType": "NotFound"}'
-MAX_LINE = 65536
-REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 404: "Not Found"}
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,6 @@ class Event:
     body: bytes = b""
 
 
-def answer(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
-    """One whole HTTP/1.1 response, written with a single send."""
-    lines = [f"HTTP/1.1 {status} {REASONS[status]}", "Content-Type: application/json", f"Content-Length: {len(body)}"]
-    lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
 def next_answer(invocation: Invocation) -> bytes:
     headers = {
         "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
@@ -73,52 +65,6 @@ def next_answer(invocation: Invocation) -> bytes:
     if invocation.trace_id:
         headers["Lambda-Runtime-Trace-Id"] = invocation.trace_id
     return answer(200, invocation.body, headers)
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    body: bytes
-    keep_alive: bool
-
-
-class BadRequest(Exception):
-    """A request this API cannot parse: answered 400, and the connection closed."""
-
-
-def read_request(reader: BinaryIO, connection: socket.socket) -> Request | None:
-    """The next request on the connection; None once the peer closed it."""
-    line = reader.readline(MAX_LINE)
-    if not line:
-        return None
-    try:
-        method, path, version = line.decode("latin-1").split()
-    except ValueError:
-        raise BadRequest(line[:100]) from None
-    headers: dict[str, str] = {}
-    while True:
-        header = reader.readline(MAX_LINE)
-        if header in (b"\r\n", b"\n"):
-            break
-        if not header:
-            return None
-        name, _, value = header.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        raise BadRequest("chunked bodies are not supported")
-    try:
-        length = int(headers.get("content-length") or 0)
-    except ValueError:
-        raise BadRequest("bad Content-Length") from None
-    if length and headers.get("expect", "").lower() == "100-continue":
-        connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-    body = reader.read(length) if length else b""
-    if len(body) < length:
-        return None  # the peer went away mid-body
-    connection_header = headers.get("connection", "").lower()
-    keep_alive = connection_header != "close" and (version != "HTTP/1.0" or connection_header == "keep-alive")
-    return Request(method, path, body, keep_alive)
 
 
 class RuntimeApi:
