@@ -7,6 +7,7 @@ any other status tells MiniStack the invocation failed, with AWS's error JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from localcloud.runner.catalog import Catalog, FunctionVersion
+from localcloud.runner.http11 import BadRequest, Request, answer, read_request
 from localcloud.runner.runtime_api import Invocation
 from localcloud.runner.workers import LogSink, Outcome, Pool
 
@@ -156,48 +158,50 @@ class Invoker:
 
 def make_handler(invoker: Invoker) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        """http.server's connection handling, with the lighter parsing and writing of http11 on each request."""
 
-        def do_POST(self) -> None:
-            if not self.path.startswith(PREFIX):
-                self.answer(404, b'{"message": "not a function path"}')
-                return
-            name = self.path[len(PREFIX) :]
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # an answer must not wait for the peer's delayed ACK
+
+        def handle_one_request(self) -> None:
             try:
-                status, payload = invoker.invoke(
-                    name,
-                    body or b"null",
-                    self.headers.get("X-Amzn-Lambda-Request-Id") or str(uuid.uuid4()),
-                    int(self.headers["X-Amzn-Lambda-Deadline-Ms"])
-                    if self.headers.get("X-Amzn-Lambda-Deadline-Ms")
-                    else None,
-                    self.headers.get("X-Amzn-Trace-Id"),
+                request = read_request(self.rfile, self.connection)
+            except BadRequest as err:
+                self.close_connection = True
+                self.answer(400, json.dumps({"message": str(err)}).encode())
+                return
+            if request is None:
+                self.close_connection = True
+                return
+            self.close_connection = not request.keep_alive
+            if request.method == "POST":
+                self.answer(*self.post(request))
+            elif request.method != "GET":
+                self.answer(501, b'{"message": "unsupported method"}')
+            elif request.path == "/workers":
+                self.answer(200, json.dumps(invoker.pool.describe()).encode())
+            else:
+                self.answer(200, b'{"status": "ok"}')
+
+        def post(self, request: Request) -> tuple[int, bytes]:
+            if not request.path.startswith(PREFIX):
+                return 404, b'{"message": "not a function path"}'
+            headers = request.headers
+            try:
+                return invoker.invoke(
+                    request.path[len(PREFIX) :],
+                    request.body or b"null",
+                    headers.get("x-amzn-lambda-request-id") or str(uuid.uuid4()),
+                    int(headers["x-amzn-lambda-deadline-ms"]) if headers.get("x-amzn-lambda-deadline-ms") else None,
+                    headers.get("x-amzn-trace-id"),
                 )
             except Exception as err:  # noqa: BLE001 - the runner must answer, whatever broke
                 traceback.print_exc()
-                status = 500
-                payload = json.dumps({"errorType": "Runtime.RunnerError", "errorMessage": str(err)}).encode()
-            self.answer(status, payload)
-
-        def do_GET(self) -> None:
-            if self.path == "/workers":
-                self.answer(200, json.dumps(invoker.pool.describe()).encode())
-                return
-            self.answer(200, b'{"status": "ok"}')
+                return 500, json.dumps({"errorType": "Runtime.RunnerError", "errorMessage": str(err)}).encode()
 
         def answer(self, status: int, payload: bytes) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the caller gave up (its own timeout); nothing to tell it
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the caller gave up: nothing to tell it
+                self.wfile.write(answer(status, payload))
 
     return Handler
 

@@ -252,7 +252,7 @@ class Worker:
         return self.process.poll() is None
 
     def invoke(self, invocation: Invocation, deadline: float) -> Outcome:
-        self.api.invocations.put(invocation)
+        self.api.hand(invocation)
         try:
             event = self.api.events.get(timeout=max(deadline - time.time(), 0))
         except queue.Empty:
@@ -277,13 +277,14 @@ class Worker:
         return Outcome(error=json.loads(event.body))
 
     def max_memory_mb(self) -> int:
+        """The worker's peak resident memory (VmHWM), read as bytes: REPORT needs it on every invocation."""
         try:
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) // 1024
+            with open(f"/proc/{self.process.pid}/status", "rb") as status:
+                text = status.read()
         except OSError:
-            pass
-        return 0
+            return 0
+        start = text.find(b"VmHWM:")
+        return int(text[start + 6 : text.index(b"kB", start)]) // 1024 if start >= 0 else 0
 
     def kill(self) -> None:
         if self.alive:
