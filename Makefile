@@ -100,6 +100,11 @@ unexport AWS_ENDPOINT_URL
 endif
 
 LC := $(VENV_PY) -m localcloud
+# The slow static checks run only when what they read changed since they last passed (FRESH=1 runs them anyway).
+UNLESS_PASSED := $(VENV_PY) -m tools.unless_passed
+# What every Terraform check reads (fnmatch patterns: "*" crosses folders); the Terraform version is one more input.
+TF_INPUTS := '*.tf' '*.tfvars' '*.hcl' 'modules/*.json'
+TF_SALT = --salt "$$($(TF) version | head -1)"
 
 # The credentials make deploy's curl lines sign with when api_authorization is AWS_IAM.
 ifeq ($(TARGET),local)
@@ -250,8 +255,9 @@ $(CHECKOV_VENV)/.installed:
 	@touch $@
 
 .PHONY: checkov
-checkov: $(CHECKOV_VENV)/.installed ## Scan the Terraform with checkov (own virtualenv; skips are inline with reasons)
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework terraform -d . \
+checkov: $(CHECKOV_VENV)/.installed $(VENV_STAMP) ## Scan the Terraform with checkov (own virtualenv; skips are inline with reasons)
+	@$(UNLESS_PASSED) checkov --inputs $(TF_INPUTS) --salt $(CHECKOV_VERSION) -- \
+		$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework terraform -d . \
 		--skip-path .terraform --skip-path tests --skip-path .localcloud
 
 $(PARLIAMENT_VENV)/.installed:
@@ -263,14 +269,19 @@ $(PARLIAMENT_VENV)/.installed:
 # applies the pipeline and plans the account stack on a mocked provider, offline.
 .PHONY: parliament
 parliament: $(PARLIAMENT_VENV)/.installed static-init ## Lint every IAM policy the stacks render with parliament (own virtualenv; allowed findings in tools/lint_policies.py)
+	@$(UNLESS_PASSED) parliament --inputs $(TF_INPUTS) tools/lint_policies.py --salt $(PARLIAMENT_VERSION) $(TF_SALT) -- \
+		$(MAKE) parliament-run
+
+.PHONY: parliament-run
+parliament-run:
 	@mkdir -p build
 	@$(TFS) test -test-directory=tests/terraform -filter=tests/terraform/policies.tftest.hcl -json -verbose > build/policies.jsonl \
 		|| { grep -h '"@level":"error"' build/policies.jsonl | head -5; echo "error: rendering the policies failed (build/policies.jsonl)"; exit 1; }
 	$(PARLIAMENT_VENV)/bin/python -m tools.lint_policies build/policies.jsonl
 
 .PHONY: validate
-validate: static-init ## terraform validate
-	$(TFS) validate
+validate: static-init $(VENV_STAMP) ## terraform validate
+	@$(UNLESS_PASSED) validate --inputs $(TF_INPUTS) $(TF_SALT) -- env $(TFS) validate
 
 .PHONY: init
 init: $(INIT_STAMP) ## terraform init (providers from the local mirror when present), when the root module or lock changed
@@ -292,11 +303,13 @@ docs-check: $(VENV_STAMP) ## Fail when a generated inputs/outputs table is stale
 
 .PHONY: test-unit
 # terraform test runs beside the moto suite (its log is shown when it fails); either failing fails the target.
+# It reads the zips too; like the static checks, it runs only when its inputs changed since it passed.
 test-unit: build static-init ## Unit tests (handlers on moto, our tools), terraform test, the zip import check
 	@mkdir -p build/logs
-	@$(TFS) test -test-directory=tests/terraform > build/logs/terraform-test.log 2>&1 & tf=$$!; rc=0; \
-		$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS) || rc=1; \
-		if wait $$tf; then echo "terraform test: $$(tail -1 build/logs/terraform-test.log)"; \
+	@$(UNLESS_PASSED) terraform-test --inputs $(TF_INPUTS) $(ZIPS) $(TF_SALT) -- \
+		env $(TFS) test -test-directory=tests/terraform > build/logs/terraform-test.log 2>&1 & tf=$$!; rc=0; \
+		$(VENV)/bin/pytest tests/unit -n 2 $(PYTEST_ARGS) || rc=1; \
+		if wait $$tf; then echo "terraform test: $$(tail -1 build/logs/terraform-test.log | sed "s/^terraform-test: //")"; \
 		else cat build/logs/terraform-test.log; echo "error: terraform test failed"; rc=1; fi; \
 		$(LC) package-check $(ZIPS) || rc=1; exit $$rc
 
