@@ -155,13 +155,17 @@ endif
 		echo "  curl$$auth -X POST \"$$api/inbox\" -H 'Content-Type: application/json' -d '{\"id\": \"1\", \"message\": \"hi\"}'"; \
 		echo "  curl$$auth \"$$api/outbox?id=1\""
 
-# make test's orchestration (phases, the teardown however the run ends) is
-# tools/test_run.py (docs/testing.md); its live half runs on a local cloud of
-# its own (TEST_PORT), so it never touches a developer's stack.
-TEST_RUN = $(VENV_PY) -m tools.test_run --port $(TEST_PORT) --stack-vars="$(TEST_STACK_VARS)" --pytest-args="$(PYTEST_ARGS)"
+# make test's orchestration (phases, lanes, the teardown however the run ends) is
+# tools/test_run.py (docs/testing.md); its live half runs on local clouds of its
+# own (TEST_PORT and TEST_PORT + 2), so it never touches a developer's stack.
+# A clone keeps make test's clouds (stopped, with their state) for its next run; CI keeps nothing and destroys
+# the stacks. FRESH=1 starts from nothing and runs every static check.
+TEST_KEEP_CLOUDS ?= $(if $(CI),no,yes)
+TEST_RUN = $(VENV_PY) -m tools.test_run --port $(TEST_PORT) --stack-vars="$(TEST_STACK_VARS)" --pytest-args="$(PYTEST_ARGS)" \
+	--keep-clouds=$(TEST_KEEP_CLOUDS)
 
 .PHONY: test
-test: $(VENV_STAMP) terraform-installed ## All of it, as CI runs it: static checks while a fresh local cloud deploys, the live suites, faults, teardown
+test: $(VENV_STAMP) terraform-installed ## All of it, as CI runs it: static checks while the test clouds deploy, suites and faults side by side (FRESH=1: from nothing)
 	$(TEST_RUN)
 
 .PHONY: plan

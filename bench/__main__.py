@@ -21,7 +21,7 @@ TARGETS = {
     "p50 <= 25 ms at concurrency 1": lambda r: r["latency"][0]["latency_ms"]["p50"] <= 25,
     "p99 <= 100 ms at concurrency 1": lambda r: r["latency"][0]["latency_ms"]["p99"] <= 100,
     ">= 500 msg/s sustained end to end": lambda r: r["throughput"]["end_to_end_msg_s"] >= 500,
-    "make test <= 120 s on a warm machine (must: 180 s)": lambda r: r["make_test_s"] <= 120,
+    "make test <= 120 s, second run in a clone (must: 180 s)": lambda r: r["make_test_s"] <= 120,
     "make test <= 300 s on a fresh clone": lambda r: r["tests"]["make_test_fresh_clone_s"] <= 300,
     "make test-unit <= 30 s": lambda r: r["tests"]["test_unit_s"] <= 30,
     "make test-integration-quick <= 30 s (default stack)": lambda r: r["tests"]["test_integration"]["quick_s"] <= 30,
@@ -69,9 +69,9 @@ def run_all(args: argparse.Namespace, results: Results) -> None:
         results.record("sqs_layer", results["sqs_layer"])
     if not args.skip_make_test:
         results["tests"]["test_unit_s"] = test_times.unit()
-        warm = test_times.make_test(args.port + 6)
-        results.record("make_test_s", warm["wall_s"])
-        results.record("make_test_phases", warm["phases"])
+        runs = test_times.make_test(args.port + 6)
+        results.record("make_test_s", runs["second"]["wall_s"])
+        results.record("make_test_runs", runs)
         results["tests"]["make_test_fresh_clone_s"] = test_times.fresh_clone(args.port + 6)
         results.record("tests", results["tests"])
 
